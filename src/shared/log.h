@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Logging for all kairos programs. On a terminal: "LEVEL  message" lines on
+ * stderr. When stderr is connected to the journal ($JOURNAL_STREAM matches),
+ * structured entries through sd_journal_send() with PRIORITY, MESSAGE_ID and
+ * any extra FIELD=value pairs. The log_* helpers return the (negative) error
+ * they were given, so that "return log_error_errno(r, ...);" reads naturally.
+ *
+ * Secrets never go through these functions. */
+
+#include <stdarg.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+void log_set_max_level(int level);
+int log_get_max_level(void);
+/* Force a target; by default log_open() looks at $JOURNAL_STREAM. */
+void log_open(void);
+int log_is_journal(void);
+
+/* fields: NULL, or a NULL-terminated list of "FIELD=value" strings. */
+int log_fullv(int level, int error, const char *message_id, const char *const *fields,
+              const char *format, va_list ap) _printf_(5, 0);
+int log_full(int level, int error, const char *format, ...) _printf_(3, 4);
+int log_struct(int level, int error, const char *message_id, const char *const *fields,
+               const char *format, ...) _printf_(5, 6);
+
+#define log_debug(...) log_full(LOG_DEBUG, 0, __VA_ARGS__)
+#define log_info(...) log_full(LOG_INFO, 0, __VA_ARGS__)
+#define log_notice(...) log_full(LOG_NOTICE, 0, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, 0, __VA_ARGS__)
+#define log_error(...) log_full(LOG_ERR, 0, __VA_ARGS__)
+#define log_debug_errno(e, ...) log_full(LOG_DEBUG, (e), __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full(LOG_WARNING, (e), __VA_ARGS__)
+#define log_error_errno(e, ...) log_full(LOG_ERR, (e), __VA_ARGS__)
+#define log_oom() log_full(LOG_ERR, -ENOMEM, "Out of memory.")

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "record.h"
+
+int record_seal(struct noise_cipher *c, enum record_type type, const uint8_t *payload, size_t len,
+                uint8_t *out) {
+        size_t sealed = 1 + len + NOISE_TAG_SIZE;
+        int r;
+
+        if (len > RECORD_MAX_PAYLOAD || (unsigned) type >= _RECORD_TYPE_MAX)
+                return -EMSGSIZE;
+        out[0] = (uint8_t) (sealed >> 8);
+        out[1] = (uint8_t) sealed;
+        /* Type and payload side by side, then sealed in place. */
+        out[2] = (uint8_t) type;
+        if (len > 0)
+                memmove(out + 3, payload, len); /* payload may already sit there */
+        r = noise_cipher_encrypt(c, out, RECORD_HEADER_SIZE, out + 2, 1 + len, out + 2);
+        if (r < 0)
+                return r;
+        return (int) (RECORD_HEADER_SIZE + sealed);
+}
+
+static size_t sealed_length(const struct record_reader *r) {
+        return (size_t) r->buf[0] << 8 | r->buf[1];
+}
+
+/* How many bytes the record being read needs in all, 0 if unknown yet. */
+static size_t wanted(const struct record_reader *r) {
+        if (r->have < RECORD_HEADER_SIZE)
+                return RECORD_HEADER_SIZE;
+        return RECORD_HEADER_SIZE + sealed_length(r);
+}
+
+uint8_t *record_reader_space(struct record_reader *r, size_t *room) {
+        size_t w = wanted(r);
+
+        if (w > sizeof r->buf)
+                w = sizeof r->buf;
+        *room = w > r->have ? w - r->have : 0;
+        return r->buf + r->have;
+}
+
+void record_reader_advance(struct record_reader *r, size_t n) {
+        r->have += n;
+}
+
+int record_reader_open(struct record_reader *r, struct noise_cipher *c, uint8_t *type,
+                       const uint8_t **payload, size_t *len) {
+        size_t sealed;
+        int e;
+
+        if (r->have < RECORD_HEADER_SIZE)
+                return 0;
+        sealed = sealed_length(r);
+        if (sealed < RECORD_MIN_SEALED || sealed > RECORD_MAX_SEALED)
+                return -EMSGSIZE;
+        if (r->have < RECORD_HEADER_SIZE + sealed)
+                return 0;
+
+        e = noise_cipher_decrypt(c, r->buf, RECORD_HEADER_SIZE, r->buf + RECORD_HEADER_SIZE, sealed,
+                                 r->buf + RECORD_HEADER_SIZE);
+        if (e < 0)
+                return e;
+        if (r->buf[RECORD_HEADER_SIZE] >= _RECORD_TYPE_MAX)
+                return -EBADMSG;
+        *type = r->buf[RECORD_HEADER_SIZE];
+        *payload = r->buf + RECORD_HEADER_SIZE + 1;
+        *len = sealed - 1 - NOISE_TAG_SIZE;
+        r->have = 0; /* the payload stays in place until the next read */
+        return 1;
+}
+
+int record_reader_eof(const struct record_reader *r) {
+        return r->have > 0 ? -EPIPE : 0;
+}
+
+const char *record_strerror(int error) {
+        switch (error) {
+        case -EBADMSG: return "a record failed authentication (tampered with, or not from our peer)";
+        case -EMSGSIZE: return "a record with an impossible length (corrupted stream)";
+        case -EPIPE: return "the stream ended in the middle of a record (truncated)";
+        case -EOVERFLOW: return "the tunnel used up its nonces and must be reopened";
+        case -ECONNRESET: return "the peer closed the connection without ending the tunnel (truncated)";
+        case -ETIMEDOUT: return "the peer did not answer in time";
+        case -EPROTO: return "the peer broke the tunnel protocol";
+        default: return strerror(-error);
+        }
+}

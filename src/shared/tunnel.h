@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The kairos tunnel on one stream (a TCP connection, direct or paired at a
+ * relay): Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b, then records.
+ *
+ *   initiator -> responder   handshake 1: e (no payload: not forward-secret)
+ *   responder -> initiator   handshake 2: e, ee
+ *   initiator -> responder   record CLIENT_HELLO: key confirmation. Only now
+ *                            does the responder count the tunnel as
+ *                            established; a replayed handshake 1 ends here.
+ *   responder -> initiator   record HELLO: host name, host keys, version
+ *   both ways                DATA records, then CLOSE for each direction
+ *
+ * Handshake messages are framed like records (2-byte length). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hello.h"
+#include "io.h"
+#include "noise.h"
+#include "record.h"
+
+#define TUNNEL_PROLOGUE "kairos tunnel 1"
+
+struct tunnel {
+        int fd;
+        struct noise_cipher send, recv;
+        struct record_reader reader;
+};
+
+/* Both return 0 with t ready, or: -EBADMSG the peer does not hold the same
+ * secret (or someone interferes), -ETIMEDOUT, -ECONNRESET the peer closed,
+ * -EPROTO the peer broke the protocol. fd stays the caller's on error. */
+int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
+                    struct kairos_hello *hello, usec_t deadline);
+/* Returns when the initiator's key confirmation arrived; the caller sends
+ * the hello with tunnel_send_hello() next. */
+int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline);
+int tunnel_send_hello(struct tunnel *t, const struct kairos_hello *hello, usec_t deadline);
+
+struct tunnel_stats {
+        uint64_t bytes_in, bytes_out; /* plaintext: from the tunnel, into the tunnel */
+};
+
+/* Moves bytes both ways until both directions closed cleanly (0) or one
+ * failed (negative, see record_strerror()). Reads plaintext from in_fd and
+ * writes it to out_fd (they may be the same socket). Nothing that follows a
+ * bad record reaches out_fd. Sets the fds non-blocking. stop_fd, if >= 0,
+ * ends the pump (-ECANCELED) when it becomes readable. */
+int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tunnel_stats *stats);
+
+/* Wipes the keys; closes t->fd if close_fd. */
+void tunnel_done(struct tunnel *t, bool close_fd);
