@@ -1,0 +1,1 @@
+# Fuzz targets: libFuzzer with --enable-fuzzing; make check replays the corpora.
