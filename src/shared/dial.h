@@ -52,7 +52,7 @@ struct dial_result {
         char where[300]; /* "direct 192.0.2.7:7140" or "relay tcp:host:4001" */
         /* When dialing failed: what went wrong on the way, for the message. */
         bool handshake_failed; /* a peer answered but did not hold the secret */
-        char last_error[300];
+        char last_error[600];
 };
 
 /* Returns 0 with r->tunnel established, -ETIMEDOUT when no path got through

@@ -320,7 +320,16 @@ static int decode(const char *text, char *clean, uint8_t *bin, size_t bin_size,
         }
         if (r < 0) {
                 /* A length base32 cannot produce, or stray bits in the last
-                 * character: one character too many, too few, or misread. */
+                 * character: one character too many, too few, or misread;
+                 * or cut off, if shorter than its layout says (whole groups
+                 * of 8 characters always decode, and hold the layout). */
+                r = base32_decode(clean, n / 8 * 8, bin, bin_size, NULL);
+                if (r >= 0) {
+                        int e = expected_length(bin, (size_t) r, &need);
+                        if (e == -EAGAIN || (e == 0 && base32_encoded_len(need) > n))
+                                return fail(err, TOKEN_TRUNCATED, "The token is cut short (%zu characters after \"%s\"): part of it is missing.",
+                                            n, KAIROS_TOKEN_PREFIX);
+                }
                 return fail(err, TOKEN_TYPO, "The token has a character too many, too few, or a wrong last character (%zu characters after \"%s\"). Check it against the screen.",
                             n, KAIROS_TOKEN_PREFIX);
         }

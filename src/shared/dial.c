@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "dial-curl.h"
+#include "dial.h"
+#include "kdf.h"
+#include "macro.h"
+#include "relay.h"
+
+/* One attempt a thread: blocking code is simple to read, and a path that
+ * hangs (a black-holed address, a proxy that never answers) holds up only
+ * its own thread. The race outlives dial() until its last attempt has
+ * noticed the cancellation, hence the reference count. */
+#define MAX_ATTEMPTS (DIAL_MAX_DIRECT + KAIROS_TOKEN_MAX_ADDRESSES + DIAL_MAX_RELAYS + KAIROS_TOKEN_MAX_RELAYS + 1)
+
+struct race;
+
+struct attempt {
+        struct race *race;
+        enum dial_path path;
+        char host[256];
+        uint16_t port;
+        char label[300];
+        usec_t delay;
+        int fd; /* under race->lock, so that cancel can shut it down */
+};
+
+struct race {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        unsigned refs, running;
+        volatile int cancel;
+        bool have_winner;
+        struct dial_result winner;
+        usec_t deadline, slot_wait;
+        uint8_t psk[KAIROS_PSK_SIZE];
+        char channels[KAIROS_RELAY_SLOTS][KAIROS_CHANNEL_HEX + 1];
+        char side[KAIROS_SIDE_HEX + 1];
+        void (*progress)(void *userdata, const char *line);
+        void *userdata;
+        bool handshake_failed;
+        char last_error[600];
+        size_t n_attempts;
+        struct attempt attempts[MAX_ATTEMPTS];
+};
+
+static void race_unref(struct race *r) {
+        bool last;
+
+        pthread_mutex_lock(&r->lock);
+        last = --r->refs == 0;
+        pthread_mutex_unlock(&r->lock);
+        if (!last)
+                return;
+        pthread_mutex_destroy(&r->lock);
+        pthread_cond_destroy(&r->cond);
+        sodium_memzero(r, sizeof *r);
+        free(r);
+}
+
+_printf_(2, 3)
+static void say(struct race *r, const char *fmt, ...) {
+        char line[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        pthread_mutex_lock(&r->lock);
+        if (!r->cancel && r->progress)
+                r->progress(r->userdata, line);
+        pthread_mutex_unlock(&r->lock);
+}
+
+static void note_error(struct attempt *a, int error, const char *what, char *last, size_t size) {
+        char line[600];
+
+        snprintf(line, sizeof line, "%s: %s", a->label, what);
+        pthread_mutex_lock(&a->race->lock);
+        snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
+        if (error == -EBADMSG)
+                a->race->handshake_failed = true;
+        pthread_mutex_unlock(&a->race->lock);
+        /* Say it once, not at every retry. */
+        if (strcmp(last, line)) {
+                say(a->race, "%s", line);
+                snprintf(last, size, "%s", line);
+        }
+}
+
+static void set_fd(struct attempt *a, int fd) {
+        pthread_mutex_lock(&a->race->lock);
+        a->fd = fd;
+        pthread_mutex_unlock(&a->race->lock);
+}
+
+static void drop_fd(struct attempt *a) {
+        int fd;
+
+        pthread_mutex_lock(&a->race->lock);
+        fd = a->fd;
+        a->fd = -1;
+        pthread_mutex_unlock(&a->race->lock);
+        if (fd >= 0)
+                close(fd);
+}
+
+/* Sleeps until the deadline or the cancellation; true if cancelled or past. */
+static bool pause_for(struct race *r, usec_t usec) {
+        usec_t until = MIN(now_usec() + usec, r->deadline);
+
+        pthread_mutex_lock(&r->lock);
+        while (!r->cancel && now_usec() < until) {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                usec_t left = until - now_usec();
+                ts.tv_sec += (time_t) (left / USEC_PER_SEC);
+                ts.tv_nsec += (long) (left % USEC_PER_SEC) * 1000;
+                if (ts.tv_nsec >= 1000000000) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        }
+        pthread_mutex_unlock(&r->lock);
+        return r->cancel || now_usec() >= r->deadline;
+}
+
+/* The tunnel is up: the first to get here wins, the others close theirs. */
+static bool claim(struct attempt *a, struct tunnel *t, const struct kairos_hello *hello) {
+        struct race *r = a->race;
+        bool won = false;
+
+        pthread_mutex_lock(&r->lock);
+        if (!r->have_winner && !r->cancel) {
+                r->have_winner = true;
+                r->winner.tunnel = *t;
+                r->winner.hello = *hello;
+                r->winner.path = a->path;
+                snprintf(r->winner.where, sizeof r->winner.where, "%s", a->label);
+                a->fd = -1; /* the winner's now */
+                won = true;
+                pthread_cond_broadcast(&r->cond);
+        }
+        pthread_mutex_unlock(&r->lock);
+        if (!won) {
+                /* End the tunnel cleanly so the other end logs a close, not an error. */
+                uint8_t buf[RECORD_MAX_WIRE];
+                int n = record_seal(&t->send, RECORD_CLOSE, NULL, 0, buf);
+                if (n > 0)
+                        (void) write_full(t->fd, buf, (size_t) n, now_usec() + 100 * USEC_PER_MSEC);
+                tunnel_done(t, false);
+                drop_fd(a);
+        }
+        sodium_memzero(t, sizeof *t);
+        return won;
+}
+
+static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attempt *a) {
+        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        int r, err = 0;
+        socklen_t len = sizeof err;
+
+        if (fd < 0)
+                return negative_errno();
+        set_fd(a, fd);
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+                return negative_errno();
+        r = fd_wait(fd, POLLOUT, deadline);
+        if (r < 0)
+                return r;
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+                return negative_errno();
+        return err ? -err : fd;
+}
+
+static void *run_direct(void *userdata) {
+        struct attempt *a = userdata;
+        struct race *r = a->race;
+        char last[600] = "", port[8];
+
+        snprintf(port, sizeof port, "%u", a->port);
+        if (pause_for(r, a->delay))
+                goto done;
+        say(r, "trying %s", a->label);
+        while (!r->cancel && now_usec() < r->deadline) {
+                struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai = NULL;
+                int e = getaddrinfo(a->host, port, &hints, &ai);
+
+                if (e != 0) {
+                        note_error(a, -EHOSTUNREACH, gai_strerror(e), last, sizeof last);
+                        goto retry;
+                }
+                for (struct addrinfo *p = ai; p && !r->cancel; p = p->ai_next) {
+                        struct kairos_hello hello;
+                        struct tunnel t;
+                        int fd = connect_addr(p, MIN(r->deadline, now_usec() + 5 * USEC_PER_SEC), a);
+
+                        if (fd >= 0)
+                                fd = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                        if (fd >= 0) {
+                                freeaddrinfo(ai);
+                                claim(a, &t, &hello);
+                                goto done;
+                        }
+                        if (!r->cancel)
+                                note_error(a, fd, fd == -EBADMSG ? "answered, but does not hold this token's secret (wrong machine, old token, or interference)" :
+                                           record_strerror(fd), last, sizeof last);
+                        drop_fd(a);
+                }
+                freeaddrinfo(ai);
+        retry:
+                if (pause_for(r, USEC_PER_SEC))
+                        break;
+        }
+done:
+        drop_fd(a);
+        pthread_mutex_lock(&r->lock);
+        r->running--;
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+        race_unref(r);
+        return NULL;
+}
+
+static void *run_relay(void *userdata) {
+        struct attempt *a = userdata;
+        struct race *r = a->race;
+        char last[600] = "";
+        unsigned slot = randombytes_uniform(KAIROS_RELAY_SLOTS);
+
+        if (pause_for(r, a->delay))
+                goto done;
+        say(r, "trying %s", a->label);
+        while (!r->cancel && now_usec() < r->deadline) {
+                char err[300] = "";
+                struct kairos_hello hello;
+                struct tunnel t;
+                int fd, k;
+
+                fd = curl_dial(a->host, a->port, MIN(r->deadline - now_usec(), 10 * USEC_PER_SEC), &r->cancel,
+                               err, sizeof err);
+                if (fd < 0) {
+                        if (!r->cancel)
+                                note_error(a, fd, err, last, sizeof last);
+                        if (pause_for(r, USEC_PER_SEC))
+                                break;
+                        continue;
+                }
+                set_fd(a, fd);
+                socket_set_keepalive(fd, 10, 5, 3);
+                k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
+                if (k >= 0)
+                        k = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                if (k >= 0 && claim(a, &t, &hello))
+                        goto done;
+                if (k >= 0 || r->cancel)
+                        goto done;
+                drop_fd(a);
+                if (k == -EBADMSG)
+                        note_error(a, k, "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
+                                   last, sizeof last);
+                else if (k != -ECONNRESET && k != -ETIMEDOUT)
+                        note_error(a, k, k == -EBUSY || k == -EPROTO || k == -EBADMSG ? relay_strerror(k) : record_strerror(k),
+                                   last, sizeof last);
+                else
+                        note_error(a, k, "waiting for the recovery machine at the relay", last, sizeof last);
+                /* Another slot; a short pause so a relay closing at once is not hammered. */
+                slot = (slot + 1) % KAIROS_RELAY_SLOTS;
+                if (pause_for(r, k == -ECONNRESET ? 50 * USEC_PER_MSEC : 0))
+                        break;
+        }
+done:
+        drop_fd(a);
+        pthread_mutex_lock(&r->lock);
+        r->running--;
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+        race_unref(r);
+        return NULL;
+}
+
+/* "HOST:PORT" or "[V6]:PORT" */
+static int parse_host_port(const char *s, char *host, size_t size, uint16_t *port) {
+        char buf[300];
+
+        if (snprintf(buf, sizeof buf, "tcp:%s", s) >= (int) sizeof buf)
+                return -EINVAL;
+        return relay_parse(buf, host, size, port);
+}
+
+static struct attempt *add_attempt(struct race *r, enum dial_path path, const char *host, uint16_t port) {
+        struct attempt *a;
+
+        if (r->n_attempts >= MAX_ATTEMPTS)
+                return NULL;
+        a = &r->attempts[r->n_attempts++];
+        *a = (struct attempt) { .race = r, .path = path, .port = port, .fd = -1 };
+        snprintf(a->host, sizeof a->host, "%s", host);
+        if (path == DIAL_PATH_DIRECT)
+                snprintf(a->label, sizeof a->label, strchr(host, ':') ? "direct [%s]:%u" : "direct %s:%u", host, port);
+        return a;
+}
+
+static int build_attempts(struct race *r, const struct dial_options *o) {
+        const struct kairos_token *t = o->token;
+        char host[256];
+        uint16_t port;
+
+        for (size_t i = 0; i < o->n_direct; i++) {
+                if (parse_host_port(o->direct[i], host, sizeof host, &port) < 0)
+                        return -EINVAL;
+                add_attempt(r, DIAL_PATH_DIRECT, host, port);
+        }
+        if (!o->skip_token_addresses)
+                for (size_t i = 0; i < t->n_addresses; i++) {
+                        address_to_string(&t->addresses[i], host, sizeof host);
+                        add_attempt(r, DIAL_PATH_DIRECT, host, t->port);
+                }
+        if (!o->skip_relays) {
+                const char *relays[DIAL_MAX_RELAYS + KAIROS_TOKEN_MAX_RELAYS + 1];
+                size_t n = 0;
+
+                for (size_t i = 0; i < o->n_relays; i++)
+                        relays[n++] = o->relays[i];
+                for (size_t i = 0; i < t->n_relays; i++)
+                        relays[n++] = t->relays[i];
+                if (n == 0)
+                        relays[n++] = KAIROS_DEFAULT_RELAY;
+                for (size_t i = 0; i < n; i++) {
+                        struct attempt *a;
+
+                        if (relay_parse(relays[i], host, sizeof host, &port) < 0)
+                                return -EINVAL;
+                        a = add_attempt(r, DIAL_PATH_RELAY, host, port);
+                        if (a)
+                                snprintf(a->label, sizeof a->label, "relay %s", relays[i]);
+                }
+        }
+        return r->n_attempts > 0 ? 0 : -EINVAL;
+}
+
+int dial(const struct dial_options *o, struct dial_result *res) {
+        usec_t head_start = o->head_start ? o->head_start : 250 * USEC_PER_MSEC;
+        enum dial_path first = o->prefer == DIAL_PATH_RELAY ? DIAL_PATH_RELAY : DIAL_PATH_DIRECT;
+        struct race *r;
+        int ret;
+
+        *res = (struct dial_result) { .tunnel.fd = -1 };
+        r = calloc(1, sizeof *r);
+        if (!r)
+                return -ENOMEM;
+        pthread_mutex_init(&r->lock, NULL);
+        {
+                pthread_condattr_t ca;
+                pthread_condattr_init(&ca);
+                pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+                pthread_cond_init(&r->cond, &ca);
+                pthread_condattr_destroy(&ca);
+        }
+        r->refs = 1;
+        r->deadline = now_usec() + (o->timeout ? o->timeout : 30 * USEC_PER_SEC);
+        r->slot_wait = o->slot_wait ? o->slot_wait : 5 * USEC_PER_SEC;
+        r->progress = o->progress;
+        r->userdata = o->userdata;
+        kdf_psk(o->token->secret, r->psk);
+        for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
+                kdf_channel(o->token->secret, s, r->channels[s]);
+        kdf_side(o->token->secret, KAIROS_ROLE_BRIDGE, r->side);
+
+        ret = build_attempts(r, o);
+        if (ret < 0) {
+                race_unref(r);
+                return ret;
+        }
+
+        for (size_t i = 0; i < r->n_attempts; i++) {
+                struct attempt *a = &r->attempts[i];
+                pthread_attr_t attr;
+                pthread_t th;
+
+                a->delay = a->path == first ? 0 : head_start;
+                pthread_attr_init(&attr);
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                pthread_attr_setstacksize(&attr, 256 * 1024);
+                pthread_mutex_lock(&r->lock);
+                r->refs++;
+                r->running++;
+                pthread_mutex_unlock(&r->lock);
+                if (pthread_create(&th, &attr, a->path == DIAL_PATH_DIRECT ? run_direct : run_relay, a) != 0) {
+                        pthread_mutex_lock(&r->lock);
+                        r->refs--;
+                        r->running--;
+                        pthread_mutex_unlock(&r->lock);
+                }
+                pthread_attr_destroy(&attr);
+        }
+
+        pthread_mutex_lock(&r->lock);
+        while (!r->have_winner && r->running > 0 && now_usec() < r->deadline) {
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                ts.tv_nsec += 50 * 1000 * 1000;
+                if (ts.tv_nsec >= 1000000000) {
+                        ts.tv_sec++;
+                        ts.tv_nsec -= 1000000000;
+                }
+                pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        }
+        r->cancel = 1;
+        for (size_t i = 0; i < r->n_attempts; i++)
+                if (r->attempts[i].fd >= 0)
+                        shutdown(r->attempts[i].fd, SHUT_RDWR);
+        pthread_cond_broadcast(&r->cond);
+        if (r->have_winner) {
+                *res = r->winner;
+                ret = 0;
+        } else {
+                res->handshake_failed = r->handshake_failed;
+                snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
+                ret = -ETIMEDOUT;
+        }
+        sodium_memzero(&r->winner, sizeof r->winner);
+        pthread_mutex_unlock(&r->lock);
+        race_unref(r);
+        return ret;
+}

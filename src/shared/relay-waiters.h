@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The responder's side of the relay path, on an sd-event loop: one waiting
+ * connection on each channel slot of each relay, so that several bridge
+ * connections can pair at the same moment.
+ *
+ * The transit relay pairs the first two connections of a channel whose
+ * sides differ, closes every other connection waiting on that channel, and
+ * expires nothing. Hence:
+ *  - a waiter that pairs is handed over and its slot reopened at once;
+ *  - a waiter closed without "ok" is reopened at once (rate-limited);
+ *  - each waiter is replaced every few minutes, the new one opened first
+ *    (same-side connections never pair), and TCP keepalive with
+ *    TCP_USER_TIMEOUT notices a path that died, so no ghost stays;
+ *  - only a relay that cannot be reached is backed off from.
+ * Plain sockets and a resolver thread (resolve.h): no libcurl in the initramfs. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "token.h"
+
+struct relay_waiters;
+
+struct relay_waiters_callbacks {
+        /* A bridge paired on this relay: fd is the caller's now, the relay
+         * has said "ok" and nothing after it has been read. */
+        void (*paired)(int fd, const char *relay, unsigned slot, void *userdata);
+        /* Something changed that STATUS= or the screen shows. */
+        void (*changed)(void *userdata);
+};
+
+/* relays: "tcp:HOST:PORT" strings, copied. -EINVAL if one does not parse. */
+int relay_waiters_new(sd_event *event, const uint8_t secret[KAIROS_SECRET_SIZE], const char *const *relays,
+                      size_t n_relays, const struct relay_waiters_callbacks *cb, void *userdata,
+                      struct relay_waiters **ret);
+struct relay_waiters *relay_waiters_free(struct relay_waiters *w);
+
+/* A new secret (rotate): every waiter of the old one is closed. */
+int relay_waiters_set_secret(struct relay_waiters *w, const uint8_t secret[KAIROS_SECRET_SIZE]);
+
+/* Seconds between replacements of a waiter (default 240, jittered ±20%). */
+void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned seconds);
+
+size_t relay_waiters_count(const struct relay_waiters *w);
+const char *relay_waiters_name(const struct relay_waiters *w, size_t i);
+/* Slots of relay i that are registered and waiting right now. */
+unsigned relay_waiters_waiting(const struct relay_waiters *w, size_t i);
+
+static inline void relay_waiters_freep(struct relay_waiters **w) {
+        if (*w)
+                relay_waiters_free(*w);
+}
