@@ -88,7 +88,7 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
         snprintf(line, sizeof line, "%s: %s", a->label, what);
         pthread_mutex_lock(&a->race->lock);
         snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
-        if (error == -EBADMSG)
+        if (error == -EBADMSG || error == -ECONNABORTED)
                 a->race->handshake_failed = true;
         pthread_mutex_unlock(&a->race->lock);
         /* Say it once, not at every retry. */
@@ -214,7 +214,8 @@ static void *run_direct(void *userdata) {
                                 goto done;
                         }
                         if (!r->cancel)
-                                note_error(a, fd, fd == -EBADMSG ? "answered, but does not hold this token's secret (wrong machine, old token, or interference)" :
+                                note_error(a, fd, fd == -EBADMSG || fd == -ECONNABORTED ?
+                                           "answered, but does not hold this token's secret (another machine, an old token, or interference)" :
                                            record_strerror(fd), last, sizeof last);
                         drop_fd(a);
                 }

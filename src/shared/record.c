@@ -86,6 +86,7 @@ const char *record_strerror(int error) {
         case -EOVERFLOW: return "the tunnel used up its nonces and must be reopened";
         case -ECONNRESET: return "the peer closed the connection without ending the tunnel (truncated)";
         case -ETIMEDOUT: return "the peer did not answer in time";
+        case -ECONNABORTED: return "the peer refused the handshake: it does not hold this token's secret (another machine, or an old token)";
         case -EPROTO: return "the peer broke the tunnel protocol";
         default: return strerror(-error);
         }

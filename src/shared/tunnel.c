@@ -87,8 +87,13 @@ int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
         r = noise_handshake_write(&hs, NULL, 0, msg, &len);
         if (r >= 0)
                 r = send_framed(fd, msg, len, deadline);
-        if (r >= 0)
+        if (r >= 0) {
                 r = recv_framed(fd, msg, &len, deadline);
+                /* A responder closes at once on a first message it cannot
+                 * authenticate: it holds another secret. */
+                if (r == -ECONNRESET)
+                        r = -ECONNABORTED;
+        }
         if (r >= 0)
                 r = noise_handshake_read(&hs, msg, len, payload, &plen);
         if (r >= 0)

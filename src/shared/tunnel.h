@@ -31,8 +31,9 @@ struct tunnel {
 };
 
 /* Both return 0 with t ready, or: -EBADMSG the peer does not hold the same
- * secret (or someone interferes), -ETIMEDOUT, -ECONNRESET the peer closed,
- * -EPROTO the peer broke the protocol. fd stays the caller's on error. */
+ * secret (or someone interferes), -ECONNABORTED the responder closed on our
+ * first message (it holds another secret), -ETIMEDOUT, -ECONNRESET the peer
+ * closed, -EPROTO the peer broke the protocol. fd stays the caller's. */
 int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
                     struct kairos_hello *hello, usec_t deadline);
 /* Returns when the initiator's key confirmation arrived; the caller sends

@@ -1,0 +1,11 @@
+# Integration tests: shell scripts against the real transit relay, proxies
+# and, later, the real programs. Exit 0, 77 (skip, never under CI=true) or 1.
+INTEGRATION_TESTS = \
+	tests/integration/relay-transfer.sh \
+	tests/integration/relay-concurrent.sh \
+	tests/integration/relay-wrong-secret.sh \
+	tests/integration/relay-tamper.sh \
+	tests/integration/relay-proxy.sh \
+	tests/integration/direct-wins.sh
+TESTS += $(INTEGRATION_TESTS)
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py
