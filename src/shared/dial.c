@@ -385,6 +385,13 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 return ret;
         }
 
+        /* Without a path of the preferred kind, the others need no head start. */
+        bool have_first = false;
+        for (size_t i = 0; i < r->n_attempts; i++)
+                have_first = have_first || r->attempts[i].path == first;
+        if (!have_first)
+                head_start = 0;
+
         for (size_t i = 0; i < r->n_attempts; i++) {
                 struct attempt *a = &r->attempts[i];
                 pthread_attr_t attr;

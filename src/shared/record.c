@@ -25,57 +25,54 @@ int record_seal(struct noise_cipher *c, enum record_type type, const uint8_t *pa
 }
 
 static size_t sealed_length(const struct record_reader *r) {
-        return (size_t) r->buf[0] << 8 | r->buf[1];
-}
-
-/* How many bytes the record being read needs in all, 0 if unknown yet. */
-static size_t wanted(const struct record_reader *r) {
-        if (r->have < RECORD_HEADER_SIZE)
-                return RECORD_HEADER_SIZE;
-        return RECORD_HEADER_SIZE + sealed_length(r);
+        return (size_t) r->buf[r->start] << 8 | r->buf[r->start + 1];
 }
 
 uint8_t *record_reader_space(struct record_reader *r, size_t *room) {
-        size_t w = wanted(r);
-
-        if (w > sizeof r->buf)
-                w = sizeof r->buf;
-        *room = w > r->have ? w - r->have : 0;
-        return r->buf + r->have;
+        if (r->start == r->end)
+                r->start = r->end = 0;
+        else if (sizeof r->buf - r->end < RECORD_MAX_WIRE && r->start > 0) {
+                memmove(r->buf, r->buf + r->start, r->end - r->start);
+                r->end -= r->start;
+                r->start = 0;
+        }
+        *room = sizeof r->buf - r->end;
+        return r->buf + r->end;
 }
 
 void record_reader_advance(struct record_reader *r, size_t n) {
-        r->have += n;
+        r->end += n;
 }
 
 int record_reader_open(struct record_reader *r, struct noise_cipher *c, uint8_t *type,
                        const uint8_t **payload, size_t *len) {
-        size_t sealed;
+        size_t avail = r->end - r->start, sealed;
+        uint8_t *rec = r->buf + r->start;
         int e;
 
-        if (r->have < RECORD_HEADER_SIZE)
+        if (avail < RECORD_HEADER_SIZE)
                 return 0;
         sealed = sealed_length(r);
         if (sealed < RECORD_MIN_SEALED || sealed > RECORD_MAX_SEALED)
                 return -EMSGSIZE;
-        if (r->have < RECORD_HEADER_SIZE + sealed)
+        if (avail < RECORD_HEADER_SIZE + sealed)
                 return 0;
 
-        e = noise_cipher_decrypt(c, r->buf, RECORD_HEADER_SIZE, r->buf + RECORD_HEADER_SIZE, sealed,
-                                 r->buf + RECORD_HEADER_SIZE);
+        e = noise_cipher_decrypt(c, rec, RECORD_HEADER_SIZE, rec + RECORD_HEADER_SIZE, sealed,
+                                 rec + RECORD_HEADER_SIZE);
         if (e < 0)
                 return e;
-        if (r->buf[RECORD_HEADER_SIZE] >= _RECORD_TYPE_MAX)
+        if (rec[RECORD_HEADER_SIZE] >= _RECORD_TYPE_MAX)
                 return -EBADMSG;
-        *type = r->buf[RECORD_HEADER_SIZE];
-        *payload = r->buf + RECORD_HEADER_SIZE + 1;
+        *type = rec[RECORD_HEADER_SIZE];
+        *payload = rec + RECORD_HEADER_SIZE + 1;
         *len = sealed - 1 - NOISE_TAG_SIZE;
-        r->have = 0; /* the payload stays in place until the next read */
+        r->start += RECORD_HEADER_SIZE + sealed; /* the payload stays in place until space() */
         return 1;
 }
 
 int record_reader_eof(const struct record_reader *r) {
-        return r->have > 0 ? -EPIPE : 0;
+        return r->end > r->start ? -EPIPE : 0;
 }
 
 const char *record_strerror(int error) {

@@ -34,13 +34,18 @@ enum record_type {
 int record_seal(struct noise_cipher *c, enum record_type type, const uint8_t *payload, size_t len,
                 uint8_t *out);
 
+/* Room for several records: one read(2) takes in what the kernel has, so a
+ * busy tunnel costs one system call for many records, not two for each. */
+#define RECORD_READER_SIZE (4 * RECORD_MAX_WIRE)
+
 struct record_reader {
-        size_t have;
-        uint8_t buf[RECORD_MAX_WIRE];
+        size_t start, end; /* unread bytes are buf[start..end) */
+        uint8_t buf[RECORD_READER_SIZE];
 };
 
-/* Where to read stream bytes into, and how many fit: at most what completes
- * the record being read, so that no byte of the next one is taken early. */
+/* Where to read stream bytes into, and how many fit (always room for at
+ * least one whole record). Moves unread bytes to the front when needed, so
+ * call it only once the last payload returned has been used. */
 uint8_t *record_reader_space(struct record_reader *r, size_t *room);
 void record_reader_advance(struct record_reader *r, size_t n);
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <unistd.h>
 #include <poll.h>
 #include <sodium.h>
 #include <string.h>
@@ -48,20 +49,32 @@ static int send_record(struct tunnel *t, enum record_type type, const void *data
         return n;
 }
 
-/* Reads exactly one record (blocking until the deadline). */
+/* Reads one record (blocking until the deadline). Bytes after it stay in
+ * the reader for the pump. */
 static int recv_record(struct tunnel *t, uint8_t *type, const uint8_t **payload, size_t *len, usec_t deadline) {
         for (;;) {
                 size_t room;
                 uint8_t *p;
+                ssize_t k;
                 int r = record_reader_open(&t->reader, &t->recv, type, payload, len);
 
                 if (r != 0)
                         return r < 0 ? r : 0;
                 p = record_reader_space(&t->reader, &room);
-                r = read_full(t->fd, p, room, deadline);
-                if (r < 0)
-                        return r;
-                record_reader_advance(&t->reader, room);
+                k = read(t->fd, p, room);
+                if (k == 0)
+                        return record_reader_eof(&t->reader) < 0 ? -EPIPE : -ECONNRESET;
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EAGAIN)
+                                return negative_errno();
+                        r = fd_wait(t->fd, POLLIN, deadline);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                record_reader_advance(&t->reader, (size_t) k);
         }
 }
 

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <netdb.h>
 #include <signal.h>
 #include <sodium.h>
@@ -131,6 +132,7 @@ static void on_paired(int fd, const char *relay, unsigned slot, void *userdata) 
 }
 
 static void on_changed(void *userdata) {
+        static unsigned last = UINT_MAX;
         struct relay_waiters *w = *(struct relay_waiters **) userdata;
         unsigned waiting = 0, total = 0;
 
@@ -140,7 +142,9 @@ static void on_changed(void *userdata) {
                 waiting += relay_waiters_waiting(w, i);
                 total += KAIROS_RELAY_SLOTS;
         }
-        log_info("Waiting on %u of %u relay slots.", waiting, total);
+        if (waiting != last)
+                log_info("Waiting on %u of %u relay slots.", waiting, total);
+        last = waiting;
 }
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
