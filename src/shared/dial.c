@@ -260,6 +260,11 @@ static void *run_relay(void *userdata) {
                 }
                 set_fd(a, fd);
                 socket_set_keepalive(fd, 10, 5, 3);
+                /* What to tell if time runs out while we wait here. */
+                pthread_mutex_lock(&r->lock);
+                if (!r->last_error[0])
+                        snprintf(r->last_error, sizeof r->last_error, "%s: waiting for the recovery machine at the relay", a->label);
+                pthread_mutex_unlock(&r->lock);
                 k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
                 if (k >= 0)
                         k = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));

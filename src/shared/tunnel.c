@@ -94,7 +94,10 @@ int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
         int r;
 
         *t = (struct tunnel) { .fd = fd };
-        r = handshake_init(&hs, true, psk);
+        /* Deadlines hold only if no read or write can block. */
+        r = fd_set_nonblock(fd, 1);
+        if (r >= 0)
+                r = handshake_init(&hs, true, psk);
         if (r < 0)
                 return r;
         r = noise_handshake_write(&hs, NULL, 0, msg, &len);
@@ -140,7 +143,9 @@ int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], u
         int r;
 
         *t = (struct tunnel) { .fd = fd };
-        r = handshake_init(&hs, false, psk);
+        r = fd_set_nonblock(fd, 1);
+        if (r >= 0)
+                r = handshake_init(&hs, false, psk);
         if (r < 0)
                 return r;
         r = recv_framed(fd, msg, &len, deadline);

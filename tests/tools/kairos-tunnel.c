@@ -4,15 +4,17 @@
  *
  *   kairos-tunnel new-token [--address ADDR]... [--port P] [--relay tcp:H:P]...
  *   kairos-tunnel respond --token-file F [--listen ADDR:PORT] [--relay tcp:H:P]...
- *                         [--hostname NAME] [--replace-interval SEC] -- CMD [ARG...]
+ *                         [--hostname NAME] [--replace-interval SEC] (--sink | -- CMD [ARG...])
  *   kairos-tunnel initiate --token-file F [--direct ADDR:PORT]... [--relay tcp:H:P]...
  *                         [--no-token-addresses] [--no-relay] [--timeout SEC]
  *
  * respond runs CMD for every established tunnel with the tunnel on its
- * stdin and stdout; initiate moves its own stdin and stdout through one
+ * stdin and stdout, or with --sink reads what arrives into /dev/null (the
+ * benchmark's consumer, like cat >/dev/null on the raw path); initiate moves its own stdin and stdout through one
  * tunnel. Progress and errors go to stderr. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
@@ -38,7 +40,7 @@ static const char *relays[DIAL_MAX_RELAYS], *directs[DIAL_MAX_DIRECT], *listen_o
 static size_t n_relays, n_directs;
 static const char *hostname_arg = "kairos-test";
 static unsigned replace_interval, timeout_sec = 30;
-static int no_token_addresses, no_relay;
+static int no_token_addresses, no_relay, sink;
 static char **command;
 static struct kairos_token token;
 
@@ -95,7 +97,15 @@ static _Noreturn void serve(int fd, const char *path) {
         snprintf(hello.hostname, sizeof hello.hostname, "%s", hostname_arg);
         snprintf(hello.keys[0], sizeof hello.keys[0], "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDummyKeyForTestsOnly0000000000000");
         r = tunnel_send_hello(&t, &hello, deadline_after(10 * USEC_PER_SEC));
-        if (r < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+        if (r < 0)
+                _exit(2);
+        if (sink) {
+                int in = open("/dev/null", O_RDONLY | O_CLOEXEC), out = open("/dev/null", O_WRONLY | O_CLOEXEC);
+                r = tunnel_pump(&t, in, out, -1, NULL);
+                log_full(r < 0 ? LOG_ERR : LOG_INFO, 0, "Tunnel via %s %s.", path, r < 0 ? record_strerror(r) : "closed");
+                _exit(r < 0 ? 1 : 0);
+        }
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
                 _exit(2);
         pid = fork();
         if (pid == 0) {
@@ -185,8 +195,8 @@ static int cmd_respond(void) {
         size_t n = 0;
         int r, lfd = -1;
 
-        if (!command)
-                return log_error_errno(-EINVAL, "respond needs a command after --.");
+        if (!command && !sink)
+                return log_error_errno(-EINVAL, "respond needs --sink or a command after --.");
         r = load_token();
         if (r < 0)
                 return r;
@@ -272,6 +282,7 @@ int main(int argc, char **argv) {
                 { "no-token-addresses", no_argument, NULL, 'N' },
                 { "no-relay", no_argument, NULL, 'n' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "sink", no_argument, NULL, 'S' },
                 {}
         };
         const char *cmd;
@@ -295,6 +306,7 @@ int main(int argc, char **argv) {
                 case 'N': no_token_addresses = 1; break;
                 case 'n': no_relay = 1; break;
                 case 'v': log_set_max_level(LOG_DEBUG); break;
+                case 'S': sink = 1; break;
                 default: return 64;
                 }
         if (optind < argc)

@@ -1,6 +1,23 @@
 # C unit tests (TAP). Paths are from the top of the tree.
-UNIT_TESTS = tests/unit/test-noise
+UNIT_TESTS = \
+	tests/unit/test-noise \
+	tests/unit/test-base32 \
+	tests/unit/test-token \
+	tests/unit/test-kdf \
+	tests/unit/test-record \
+	tests/unit/test-hello \
+	tests/unit/test-tunnel \
+	tests/unit/test-address-policy
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 EXTRA_DIST += tests/unit/tap.h tests/data/noise-25519-chachapoly-blake2b.json
 tests_unit_test_noise_LDADD = $(SHARED_LIBS)
+tests_unit_test_base32_LDADD = $(SHARED_LIBS)
+# Only the token test needs libqrencode: a typical token must fit QR version 4.
+tests_unit_test_token_CFLAGS = $(AM_CFLAGS) $(QRENCODE_CFLAGS)
+tests_unit_test_token_LDADD = $(SHARED_LIBS) $(QRENCODE_LIBS)
+tests_unit_test_kdf_LDADD = $(SHARED_LIBS)
+tests_unit_test_record_LDADD = $(SHARED_LIBS)
+tests_unit_test_hello_LDADD = $(SHARED_LIBS)
+tests_unit_test_tunnel_LDADD = $(SHARED_LIBS)
+tests_unit_test_address_policy_LDADD = $(SHARED_LIBS)

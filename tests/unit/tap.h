@@ -27,6 +27,22 @@ static int tap_ok(int cond, const char *fmt, ...) {
         return cond;
 }
 
+/* A check of a known, reported bug: "not ok N - what # TODO why" is an
+ * expected failure (XFAIL) and does not fail the test. Once the bug is fixed
+ * the driver reports XPASS, which does fail it: then make it a tap_ok(). */
+__attribute__((format(printf, 3, 4), unused))
+static int tap_todo(int cond, const char *why, const char *fmt, ...) {
+        va_list ap;
+
+        printf("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf(" # TODO %s\n", why);
+        fflush(stdout);
+        return cond;
+}
+
 __attribute__((unused))
 static int tap_str_eq(const char *got, const char *want, const char *what) {
         int ok = got && want && strcmp(got, want) == 0;
