@@ -14,6 +14,11 @@
 
 #include "macro.h"
 
+/* MESSAGE_ID= of the events an administrator looks for in the journal
+ * (journalctl MESSAGE_ID=...). Fixed: they are part of the interface. */
+#define MESSAGE_ID_RELAY_CONNECTED "5c1e2a4f6b7d48e9a0c3b2d1e4f50601"
+#define MESSAGE_ID_RELAY_LOST "5c1e2a4f6b7d48e9a0c3b2d1e4f50602"
+
 void log_set_max_level(int level);
 int log_get_max_level(void);
 /* Force a target; by default log_open() looks at $JOURNAL_STREAM. */

@@ -56,6 +56,7 @@ struct relay {
         struct resolve_query *query;
         usec_t backoff;
         bool reachable;
+        bool reported; /* reachable has been logged at least once */
         struct slot slots[KAIROS_RELAY_SLOTS];
 };
 
@@ -93,14 +94,21 @@ static struct slot *slot_of(struct waiter *wt) {
 }
 
 static void set_reachable(struct relay *r, bool reachable, int error, const char *why) {
-        if (r->reachable == reachable)
+        char field[sizeof r->name + 16];
+        const char *fields[] = { field, NULL };
+
+        /* Said once a change, and once at the start even if the relay
+         * never answers: an unreachable relay must show in the journal. */
+        if (r->reported && r->reachable == reachable)
                 return;
         r->reachable = reachable;
+        r->reported = true;
+        snprintf(field, sizeof field, "KAIROS_RELAY=%s", r->name);
         if (reachable)
-                log_struct(LOG_INFO, 0, "5c1e2a4f6b7d48e9a0c3b2d1e4f50601", (const char *[]) { "KAIROS_RELAY=", NULL },
+                log_struct(LOG_INFO, 0, MESSAGE_ID_RELAY_CONNECTED, fields,
                            "Relay %s connected, waiting for a bridge on %u slots.", r->name, KAIROS_RELAY_SLOTS);
         else
-                log_struct(LOG_WARNING, error, "5c1e2a4f6b7d48e9a0c3b2d1e4f50602", NULL,
+                log_struct(LOG_WARNING, error, MESSAGE_ID_RELAY_LOST, fields,
                            "Relay %s lost: %s. Retrying.", r->name, why);
         changed(r->w);
 }

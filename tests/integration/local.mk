@@ -6,6 +6,7 @@ INTEGRATION_TESTS = \
 	tests/integration/relay-wrong-secret.sh \
 	tests/integration/relay-tamper.sh \
 	tests/integration/relay-proxy.sh \
-	tests/integration/direct-wins.sh
+	tests/integration/direct-wins.sh \
+	tests/integration/relay-waiters.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py
