@@ -1,0 +1,1 @@
+# recovery/display.mk: automake fragment included from Makefile.am; paths from the top.

@@ -1,0 +1,1 @@
+# recovery/local.mk: automake fragment included from Makefile.am; paths from the top.

@@ -1,0 +1,1 @@
+# session/local.mk: automake fragment included from Makefile.am; paths from the top.

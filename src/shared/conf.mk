@@ -1,0 +1,1 @@
+# shared/conf.mk: automake fragment included from Makefile.am; paths from the top.
