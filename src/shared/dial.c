@@ -54,6 +54,39 @@ struct race {
         struct attempt attempts[MAX_ATTEMPTS];
 };
 
+/* Attempt threads still running, across all races: a program waits for
+ * them before it exits (dial_wait_idle()), so that none is cut off inside
+ * libcurl or OpenSSL with its state half torn down. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t live_cond = PTHREAD_COND_INITIALIZER;
+static unsigned live_threads;
+
+static void live_change(int delta) {
+        pthread_mutex_lock(&live_lock);
+        live_threads += (unsigned) delta;
+        pthread_cond_broadcast(&live_cond);
+        pthread_mutex_unlock(&live_lock);
+}
+
+int dial_wait_idle(usec_t timeout) {
+        struct timespec ts;
+        int r = 0;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += (time_t) (timeout / USEC_PER_SEC);
+        ts.tv_nsec += (long) (timeout % USEC_PER_SEC) * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+        }
+        pthread_mutex_lock(&live_lock);
+        while (live_threads > 0 && r == 0)
+                r = pthread_cond_timedwait(&live_cond, &live_lock, &ts);
+        r = live_threads > 0 ? -ETIMEDOUT : 0;
+        pthread_mutex_unlock(&live_lock);
+        return r;
+}
+
 static void race_unref(struct race *r) {
         bool last;
 
@@ -231,6 +264,7 @@ done:
         pthread_cond_broadcast(&r->cond);
         pthread_mutex_unlock(&r->lock);
         race_unref(r);
+        live_change(-1);
         return NULL;
 }
 
@@ -293,6 +327,7 @@ done:
         pthread_cond_broadcast(&r->cond);
         pthread_mutex_unlock(&r->lock);
         race_unref(r);
+        live_change(-1);
         return NULL;
 }
 
@@ -410,11 +445,13 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 r->refs++;
                 r->running++;
                 pthread_mutex_unlock(&r->lock);
+                live_change(+1);
                 if (pthread_create(&th, &attr, a->path == DIAL_PATH_DIRECT ? run_direct : run_relay, a) != 0) {
                         pthread_mutex_lock(&r->lock);
                         r->refs--;
                         r->running--;
                         pthread_mutex_unlock(&r->lock);
+                        live_change(-1);
                 }
                 pthread_attr_destroy(&attr);
         }

@@ -59,3 +59,7 @@ struct dial_result {
  * in time (r->last_error and r->handshake_failed tell more), -EINVAL on bad
  * options (unparsable --direct or --relay). */
 int dial(const struct dial_options *o, struct dial_result *r);
+
+/* Before exiting: waits until the attempts that lost (or were cancelled)
+ * have ended, at most timeout. -ETIMEDOUT if some are still running. */
+int dial_wait_idle(usec_t timeout);

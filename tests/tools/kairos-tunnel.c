@@ -255,6 +255,7 @@ static int cmd_initiate(void) {
         o.timeout = timeout_sec * USEC_PER_SEC;
         r = dial(&o, &res);
         if (r < 0) {
+                (void) dial_wait_idle(2 * USEC_PER_SEC);
                 log_error("Not reachable: %s%s", res.last_error[0] ? res.last_error : "no path to try",
                           res.handshake_failed ? " (a peer answered but did not hold the secret)" : "");
                 return r;
@@ -262,6 +263,7 @@ static int cmd_initiate(void) {
         log_info("Reachable via %s (host %s).", res.where, res.hello.hostname);
         r = tunnel_pump(&res.tunnel, STDIN_FILENO, STDOUT_FILENO, -1, &st);
         tunnel_done(&res.tunnel, true);
+        (void) dial_wait_idle(2 * USEC_PER_SEC);
         if (r < 0)
                 return log_error_errno(r, "Tunnel ended with an error: %s.", record_strerror(r));
         log_info("Tunnel closed: %llu bytes sent, %llu received.", (unsigned long long) st.bytes_out,
