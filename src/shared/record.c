@@ -16,8 +16,8 @@ int record_seal(struct noise_cipher *c, enum record_type type, const uint8_t *pa
         out[1] = (uint8_t) sealed;
         /* Type and payload side by side, then sealed in place. */
         out[2] = (uint8_t) type;
-        if (len > 0)
-                memmove(out + 3, payload, len); /* payload may already sit there */
+        if (len > 0 && payload != out + 3)
+                memmove(out + 3, payload, len); /* or sealed in place, where it already is */
         r = noise_cipher_encrypt(c, out, RECORD_HEADER_SIZE, out + 2, 1 + len, out + 2);
         if (r < 0)
                 return r;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -12,18 +13,21 @@
 
 /* The two directions of a pump, each with one buffer so that a slow reader
  * on one side never stops the other direction (no deadlock when both ways
- * are full), and no more is read than can be passed on (back-pressure). */
-/* Plaintext taken in one read(2), sealed into several records that leave
- * in one write(2): fewer system calls here and at the relay. */
+ * are full), and no more is read than can be passed on (back-pressure).
+ *
+ * Upwards, one readv(2) spreads the plaintext over several record slots,
+ * where each record is sealed in place, and one writev(2) sends them: few
+ * system calls here and at the relay, and no copy of the plaintext. */
 #define UP_RECORDS 4
 
 struct pump {
         struct tunnel *t;
         int in_fd, out_fd;
-        /* plain -> tunnel */
-        uint8_t plain[UP_RECORDS * RECORD_MAX_PAYLOAD];
-        uint8_t up[UP_RECORDS * RECORD_MAX_WIRE];
-        size_t up_len, up_off;
+        /* plain -> tunnel: slot i holds one record at up[i * RECORD_MAX_WIRE] */
+        uint8_t up[(UP_RECORDS + 1) * RECORD_MAX_WIRE];
+        struct iovec iov[UP_RECORDS + 1];
+        size_t n_iov, iov_at;
+        size_t up_len, up_off; /* bytes to send in all, and sent */
         bool in_eof, close_sent;
         /* tunnel -> plain: the payload of the last record, inside the reader */
         const uint8_t *down;
@@ -37,29 +41,57 @@ static void end_output(int out_fd, int in_fd) {
 }
 
 static int fill_up(struct pump *p, struct tunnel_stats *stats) {
-        ssize_t k = read(p->in_fd, p->plain, sizeof p->plain);
-        size_t len = 0;
+        struct iovec in[UP_RECORDS];
+        ssize_t k;
         int n;
+
+        for (size_t i = 0; i < UP_RECORDS; i++)
+                in[i] = (struct iovec) { p->up + i * RECORD_MAX_WIRE + RECORD_HEADER_SIZE + 1, RECORD_MAX_PAYLOAD };
+        k = readv(p->in_fd, in, UP_RECORDS);
+        if (k < 0)
+                return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
+
+        p->n_iov = p->iov_at = p->up_len = p->up_off = 0;
+        for (size_t i = 0; (size_t) k > i * RECORD_MAX_PAYLOAD; i++) {
+                uint8_t *slot = p->up + i * RECORD_MAX_WIRE;
+                n = record_seal(&p->t->send, RECORD_DATA, slot + RECORD_HEADER_SIZE + 1,
+                                MIN((size_t) k - i * RECORD_MAX_PAYLOAD, RECORD_MAX_PAYLOAD), slot);
+                if (n < 0)
+                        return n;
+                p->iov[p->n_iov++] = (struct iovec) { slot, (size_t) n };
+                p->up_len += (size_t) n;
+        }
+        if (k == 0) {
+                uint8_t *slot = p->up + UP_RECORDS * RECORD_MAX_WIRE;
+                p->in_eof = true;
+                n = record_seal(&p->t->send, RECORD_CLOSE, NULL, 0, slot);
+                if (n < 0)
+                        return n;
+                p->iov[p->n_iov++] = (struct iovec) { slot, (size_t) n };
+                p->up_len += (size_t) n;
+        }
+        stats->bytes_out += (uint64_t) k;
+        return 0;
+}
+
+/* Sends what the slots hold, resuming after a partial writev(2). */
+static int flush_up(struct pump *p) {
+        ssize_t k = writev(p->t->fd, p->iov + p->iov_at, (int) (p->n_iov - p->iov_at));
 
         if (k < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
-        if (k == 0) {
-                p->in_eof = true;
-                n = record_seal(&p->t->send, RECORD_CLOSE, NULL, 0, p->up);
-                if (n < 0)
-                        return n;
-                len = (size_t) n;
+        p->up_off += (size_t) k;
+        while (k > 0) {
+                struct iovec *v = &p->iov[p->iov_at];
+                if ((size_t) k >= v->iov_len) {
+                        k -= (ssize_t) v->iov_len;
+                        p->iov_at++;
+                } else {
+                        v->iov_base = (uint8_t *) v->iov_base + k;
+                        v->iov_len -= (size_t) k;
+                        k = 0;
+                }
         }
-        for (size_t at = 0; at < (size_t) k; at += RECORD_MAX_PAYLOAD) {
-                n = record_seal(&p->t->send, RECORD_DATA, p->plain + at, MIN((size_t) k - at, RECORD_MAX_PAYLOAD),
-                                p->up + len);
-                if (n < 0)
-                        return n;
-                len += (size_t) n;
-        }
-        stats->bytes_out += (uint64_t) MAX(k, 0);
-        p->up_len = len;
-        p->up_off = 0;
         return 0;
 }
 
@@ -124,7 +156,7 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
         p->t = t;
         p->in_fd = in_fd;
         p->out_fd = out_fd;
-        p->up_len = p->up_off = p->down_len = p->down_off = 0;
+        p->up_len = p->up_off = p->down_len = p->down_off = p->n_iov = p->iov_at = 0;
         p->in_eof = p->close_sent = p->close_received = false;
         p->down = NULL;
 
@@ -147,7 +179,7 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                 if (p->up_off == p->up_len && !p->in_eof)
                         r = fill_up(p, stats);
                 if (r >= 0 && p->up_off < p->up_len) {
-                        r = flush(t->fd, p->up, p->up_len, &p->up_off);
+                        r = flush_up(p);
                         if (r >= 0 && p->up_off == p->up_len && p->in_eof)
                                 p->close_sent = true;
                 }
@@ -188,6 +220,6 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                         break;
                 }
         }
-        sodium_memzero(p->plain, sizeof p->plain);
+        sodium_memzero(p->up, sizeof p->up);
         return r;
 }
