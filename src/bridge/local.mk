@@ -1,0 +1,1 @@
+# bridge/local.mk: automake fragment included from Makefile.am; paths from the top.

@@ -1,0 +1,1 @@
+# bridge/qr-image.mk: automake fragment included from Makefile.am; paths from the top.
