@@ -16,7 +16,7 @@ check_PROGRAMS += tests/unit/test-conf
 TESTS += tests/unit/test-conf
 tests_unit_test_conf_LDADD = $(SHARED_LIBS)
 
-CONF_FUZZ_COMMON = tests/fuzz/fuzz.h tests/fuzz/fuzz-conf-common.h
+CONF_FUZZ_COMMON = tests/fuzz/fuzz.h tests/fuzz/conf-fuzz.h
 check_PROGRAMS += tests/fuzz/replay-conf tests/fuzz/replay-cmdline
 TESTS += tests/fuzz/replay-conf tests/fuzz/replay-cmdline
 tests_fuzz_replay_conf_SOURCES = tests/fuzz/fuzz-conf.c tests/fuzz/replay-main.c $(CONF_FUZZ_COMMON)

@@ -2,10 +2,10 @@
 /* The kernel command line on any bytes: the input up to its first NUL byte
  * (as in /proc/cmdline, which holds none) is the command line. It is read
  * onto the defaults and onto a configuration a file already set, then
- * checked (fuzz-conf-common.h). */
+ * checked (conf-fuzz.h). */
 #include <stdlib.h>
 
-#include "fuzz-conf-common.h"
+#include "conf-fuzz.h"
 
 FUZZ_CORPUS("cmdline");
 

@@ -2,10 +2,10 @@
 /* recovery.conf on any bytes: the input is a file's text, as it is (NUL
  * bytes, no final newline, no UTF-8 are all fair). It is read once onto the
  * defaults and once onto a configuration the kernel command line already
- * set, then checked (fuzz-conf-common.h). */
+ * set, then checked (conf-fuzz.h). */
 #include <stdlib.h>
 
-#include "fuzz-conf-common.h"
+#include "conf-fuzz.h"
 
 FUZZ_CORPUS("conf");
 
