@@ -88,6 +88,7 @@ static void emit(struct conf_ctx *x, int level, const char *message) {
         (x->diag ?: diag_log)(level, x->source, x->line, message, x->userdata);
 }
 
+_printf_(3, 0)
 static void reportv(struct conf_ctx *x, int level, const char *format, va_list ap) {
         char msg[512];
         int n;
