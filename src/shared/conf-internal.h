@@ -70,7 +70,8 @@ bool conf_has_control(const char *s, size_t len, bool allow_tab);
 
 #define CONF_EXCERPT_MAX 64
 /* A printable, bounded excerpt of s, for messages: cut at a character
- * boundary, with "..." when cut. */
+ * boundary, with "..." when cut; a tab becomes a space, another control
+ * character a '?'. */
 void conf_excerpt(const char *s, char *buf, size_t size);
 
 /* The whole of a file, NUL-terminated, if at most max bytes: -ENOENT,

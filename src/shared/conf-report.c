@@ -64,7 +64,10 @@ void conf_excerpt(const char *s, char *buf, size_t size) {
         if (n < len)
                 while (n > 0 && ((unsigned char) s[n] & 0xc0) == 0x80)
                         n--; /* not in the middle of a character */
-        memcpy(buf, s, n);
+        /* Values may hold tabs (and callers may pass anything): a message
+         * is one line without control characters. */
+        for (size_t i = 0; i < n; i++)
+                buf[i] = s[i] == '\t' ? ' ' : ((unsigned char) s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
         strcpy(buf + n, n < len ? "..." : "");
 }
 

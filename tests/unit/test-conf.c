@@ -261,6 +261,11 @@ static void test_errors(void) {
                cfg.max_startups == 10 && cfg.max_auth_tries == 3 && cfg.auth_timeout_sec == 30 &&
                cfg.waiter_replace_sec == 240 && cfg.log_level == LOG_INFO, "every bad value left the default");
 
+        r = parse("Tunnel\tPort=1\nHostKey=a\tb\n");
+        tap_ok(r == 2, "tabs inside a line are text...");
+        diag_ok("recovery.conf", 1, "unknown key \"Tunnel Port\" — ignored (did you mean TunnelPort?)");
+        diag_ok("recovery.conf", 2, "HostKey=a b is not an absolute path — keeping " CONF_DEFAULT_HOST_KEY);
+
         r = parse("TunnelPort=7141\nTunnelPort=x\n");
         tap_ok(cfg.tunnel_port == 7141 && r == 1, "a bad value keeps the value before it, not the default");
         diag_ok("recovery.conf", 2, "TunnelPort=x is not a port (1-65535) — keeping 7141");
