@@ -24,6 +24,9 @@ tests_fuzz_replay_conf_LDADD = $(SHARED_LIBS)
 tests_fuzz_replay_cmdline_SOURCES = tests/fuzz/fuzz-cmdline.c tests/fuzz/replay-main.c $(CONF_FUZZ_COMMON)
 tests_fuzz_replay_cmdline_LDADD = $(SHARED_LIBS)
 # The corpora are in EXTRA_DIST already: tests/fuzz/local.mk ships tests/fuzz/corpus whole.
+# The dictionaries help libFuzzer past the key names:
+#   tests/fuzz/fuzz-conf -dict=$(srcdir)/tests/fuzz/conf.dict -max_total_time=300 DIR $(srcdir)/tests/fuzz/corpus/conf/
+EXTRA_DIST += tests/fuzz/conf.dict tests/fuzz/cmdline.dict
 
 if ENABLE_FUZZING
 # FUZZ_COMPILE, FUZZ_LINK and FUZZ_LINK_LIBS come from tests/fuzz/local.mk
