@@ -302,8 +302,16 @@ static void add_relay(struct conf_ctx *x, const char *entry) {
                 conf_report(x, "%s=%s is not tcp:HOST:PORT — ignored", x->key_text, v);
                 return;
         }
-        /* Its shortest form: no leading zeros, brackets only around IPv6. */
-        snprintf(text, sizeof text, strchr(host, ':') ? "tcp:[%s]:%u" : "tcp:%s:%u", host, port);
+        /* Its shortest form: no leading zeros, brackets only around IPv6.
+         * relay_parse() takes a bracketed host of 253 characters, which
+         * with brackets and port no longer fits. */
+        if (snprintf(text, sizeof text, strchr(host, ':') ? "tcp:[%s]:%u" : "tcp:%s:%u", host, port) >=
+            (int) sizeof text) {
+                x->list_rejected[CONF_LIST_RELAY]++;
+                x->list_line[CONF_LIST_RELAY] = x->line;
+                conf_report(x, "%s=%s is too long — ignored", x->key_text, v);
+                return;
+        }
         for (size_t i = 0; i < c->n_relays; i++)
                 if (!strcasecmp(c->relays[i], text)) {
                         conf_report_level(x, LOG_NOTICE, "%s=%s is listed already — ignored", x->key_text, v);

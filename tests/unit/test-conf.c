@@ -212,6 +212,21 @@ static void test_lists(void) {
         tap_ok(RELAYS("tcp:mine:4001") && r == 3, "command line: no valid relay keeps the file's");
         diag_ok(CONF_CMDLINE_SOURCE, 0, "no valid relay given — keeping tcp:mine:4001");
         diag_ok(CONF_CMDLINE_SOURCE, 0, "kairos.recovery.relay=tcp:x:0 is not tcp:HOST:PORT — ignored");
+        {
+                char line[700] = "Relay=tcp:[";
+                size_t l = strlen(line);
+
+                memset(line + l, ':', 253);
+                strcpy(line + l + 253, "]:65535\nRelay=tcp:[");
+                l = strlen(line);
+                memset(line + l, ':', 250);
+                strcpy(line + l + 250, "]:1\n");
+                r = parse(line);
+                tap_ok(r == 1 && cfg.n_relays == 1 && strlen(cfg.relays[0]) == 258,
+                       "a relay that relay_parse() takes but that no longer fits with its brackets is refused");
+                tap_ok(n_diags == 1 && strstr(diags[0].message, "... is too long — ignored"), "... and reported");
+        }
+
         r = parse("Console=ttyS0,115200n8 ../x\n");
         tap_ok(cfg.n_consoles == 1 && !strcmp(cfg.consoles[0], "ttyS0") && r == 2, "console names are checked");
         diag_ok("recovery.conf", 1, "Console=115200n8 is not a console device name (such as tty1 or ttyS0) — ignored");
