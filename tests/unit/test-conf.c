@@ -217,7 +217,8 @@ static void test_lists(void) {
                 size_t l = strlen(line);
 
                 memset(line + l, ':', 253);
-                strcpy(line + l + 253, "]:65535\nRelay=tcp:[");
+                /* 264 characters: the longest entry read, and relay_parse() takes it. */
+                strcpy(line + l + 253, "]:4001\nRelay=tcp:[");
                 l = strlen(line);
                 memset(line + l, ':', 250);
                 strcpy(line + l + 250, "]:1\n");
@@ -465,6 +466,20 @@ static void test_files(void) {
         conf_init_defaults(&cfg);
         r = conf_parse_cmdline_file(&cfg, path, collect, NULL);
         tap_ok(r == 0 && cfg.tunnel_port == 7146, "a command line read from a file, with its newline");
+        n_diags = 0;
+        r = conf_parse_cmdline_file(&cfg, dir, collect, NULL);
+        tap_ok(r == 1 && n_diags == 1, "a command line file that is a directory is reported");
+        diag_ok(dir, 0, "cannot be read (not a regular file) — ignored");
+        n_diags = 0;
+        r = conf_parse_cmdline_file(&cfg, "/nonexistent/cmdline", collect, NULL);
+        tap_ok(r == 0 && n_diags == 0, "a missing command line file is no problem");
+        f = fopen(path, "w");
+        fwrite("kairos.recovery.tunnel_port=7147\0kairos.recovery.tunnel_port=7148", 1, 66, f);
+        fclose(f);
+        n_diags = 0;
+        r = conf_parse_cmdline_file(&cfg, path, collect, NULL);
+        tap_ok(r == 1 && cfg.tunnel_port == 7147, "a NUL byte in a command line file: read up to it");
+        diag_ok(path, 0, "holds a NUL byte — read up to it");
         unlink(path);
         snprintf(path, sizeof path, "%s/recovery.conf", dir);
         unlink(path);
@@ -473,6 +488,16 @@ static void test_files(void) {
         conf_init_defaults(&cfg);
         r = conf_parse_cmdline_file(&cfg, "/proc/cmdline", collect, NULL);
         tap_ok(r >= 0, "this machine's /proc/cmdline reads (%d problems)", r);
+        n_diags = 0;
+        r = conf_load(&cfg, "/nonexistent/recovery.conf", NULL, collect, NULL);
+        tap_ok(r >= 0 && cfg.origin[CONF_KEY_TUNNEL_PORT].source != CONF_SOURCE_FILE,
+               "conf_load() without a file and with /proc/cmdline (%d problems)", r);
+        /* The default reporter: log_warning() with CONFIG_FILE= and
+         * CONFIG_LINE=, on stderr here. */
+        conf_init_defaults(&cfg);
+        r = conf_parse_text(&cfg, "X=1\n", 4, "recovery.conf", NULL, NULL);
+        r += conf_parse_cmdline(&cfg, "kairos.recovery.x=1", NULL, NULL);
+        tap_ok(r == 2, "without a callback, problems are logged");
 }
 
 static void test_render(void) {
