@@ -456,8 +456,16 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 pthread_attr_destroy(&attr);
         }
 
+        bool cancelled = false;
         pthread_mutex_lock(&r->lock);
         while (!r->have_winner && r->running > 0 && now_usec() < r->deadline) {
+                if (o->cancel_fd > 0) {
+                        struct pollfd p = { .fd = o->cancel_fd, .events = POLLIN };
+                        if (poll(&p, 1, 0) > 0) {
+                                cancelled = true;
+                                break;
+                        }
+                }
                 struct timespec ts;
                 clock_gettime(CLOCK_MONOTONIC, &ts);
                 ts.tv_nsec += 50 * 1000 * 1000;
@@ -478,7 +486,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
         } else {
                 res->handshake_failed = r->handshake_failed;
                 snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
-                ret = -ETIMEDOUT;
+                ret = cancelled ? -ECANCELED : -ETIMEDOUT;
         }
         sodium_memzero(&r->winner, sizeof r->winner);
         pthread_mutex_unlock(&r->lock);

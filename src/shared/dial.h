@@ -40,6 +40,9 @@ struct dial_options {
         usec_t slot_wait;
         /* The path that won last time starts first. */
         enum dial_path prefer;
+        /* If > 0: when it becomes readable, dialing stops with -ECANCELED
+         * (Ctrl-C must not wait for a timeout). 0, the default, is none. */
+        int cancel_fd;
         /* Progress lines for a person ("trying direct 192.0.2.7:7140"), from any thread. */
         void (*progress)(void *userdata, const char *line);
         void *userdata;
@@ -56,8 +59,8 @@ struct dial_result {
 };
 
 /* Returns 0 with r->tunnel established, -ETIMEDOUT when no path got through
- * in time (r->last_error and r->handshake_failed tell more), -EINVAL on bad
- * options (unparsable --direct or --relay). */
+ * in time (r->last_error and r->handshake_failed tell more), -ECANCELED,
+ * -EINVAL on bad options (unparsable --direct or --relay). */
 int dial(const struct dial_options *o, struct dial_result *r);
 
 /* Before exiting: waits until the attempts that lost (or were cancelled)

@@ -18,6 +18,12 @@
  * (journalctl MESSAGE_ID=...). Fixed: they are part of the interface. */
 #define MESSAGE_ID_RELAY_CONNECTED "5c1e2a4f6b7d48e9a0c3b2d1e4f50601"
 #define MESSAGE_ID_RELAY_LOST "5c1e2a4f6b7d48e9a0c3b2d1e4f50602"
+#define MESSAGE_ID_STARTED "5c1e2a4f6b7d48e9a0c3b2d1e4f50603"
+#define MESSAGE_ID_SESSION_OPENED "5c1e2a4f6b7d48e9a0c3b2d1e4f50604"
+#define MESSAGE_ID_SESSION_CLOSED "5c1e2a4f6b7d48e9a0c3b2d1e4f50605"
+#define MESSAGE_ID_AUTH_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50606"
+#define MESSAGE_ID_TOKEN_ROTATED "5c1e2a4f6b7d48e9a0c3b2d1e4f50607"
+#define MESSAGE_ID_TUNNEL_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50608"
 
 void log_set_max_level(int level);
 int log_get_max_level(void);
