@@ -50,8 +50,9 @@ static void add_str(struct text *t, const char *s) {
         add(t, s, strlen(s));
 }
 
-/* "Label     value", the value cut into pieces that fit, each further piece
- * under the first; with max_lines, the last one that fits ends in "...". */
+/* "Label     value", the value cut into pieces that fit (at a space if
+ * there is one), each further piece under the first; with max_lines, the
+ * last one that fits ends in "...". */
 static void add_field(struct text *t, const char *label, const char *value, unsigned max_lines) {
         char v[DISPLAY_HOSTNAME_MAX + 64], buf[WIDTH_MAX + 1];
         unsigned indent = t->width >= LABEL + 12 ? LABEL : 0;
@@ -63,14 +64,22 @@ static void add_field(struct text *t, const char *label, const char *value, unsi
         if (indent == 0) /* too narrow for a label column: label on its own line */
                 add_str(t, label);
         do {
-                size_t piece = MIN(room, len - off);
+                size_t piece = MIN(room, len - off), sp = piece;
                 bool cut = max_lines > 0 && lines + 1 == max_lines && off + piece < len;
+
+                if (!cut && off + piece < len) {
+                        while (sp > 0 && v[off + sp] != ' ')
+                                sp--;
+                        if (sp > 0)
+                                piece = sp;
+                }
 
                 snprintf(buf, sizeof buf, "%-*s%.*s", (int) indent, lines == 0 && indent ? label : "", (int) piece, v + off);
                 if (cut && room >= 3)
                         memcpy(buf + indent + room - 3, "...", 4);
                 add_str(t, buf);
                 off += piece;
+                off += strspn(v + off, " ");
                 lines++;
                 if (cut)
                         break;
@@ -229,8 +238,8 @@ int display_render(const struct display_info *i, const struct qr_code *qr_in, en
         text->width = MIN(columns - x0, (unsigned) WIDTH_MAX);
         text_budget = beside ? limit : limit > left_rows ? limit - left_rows : 0;
 
-        /* Everything; else without the blank lines and with as many sessions
-         * as fit; whatever still does not fit is cut at the end. */
+        /* Everything; else as many sessions as fit; else that without the
+         * blank lines; whatever still does not fit is cut at the end. */
         build_text(text, i, true, SIZE_MAX);
         if (text->n > text_budget) {
                 bool blanks = true;

@@ -10,9 +10,12 @@
  * the host name, the addresses with the tunnel port, the SSH host key
  * fingerprint, the relay status, the sessions connected now, and one line of
  * help. With the default token (QR version 4 or less) it fits 80x24: 37
- * columns of code, 2 of gap, 41 of text. What does not fit is cut in a fixed
- * order: blank lines, then the list of sessions ("and N more"), then values
- * are truncated; the code itself is never cut.
+ * columns of code, 2 of gap, 41 of text. Long values wrap under their
+ * label (host name and relay status are cut with "..." instead). What does
+ * not fit is taken away in a fixed order: the list of sessions shortens
+ * ("and N more"), then the blank lines go, then the last lines are cut; the
+ * token text under the code goes if the rows are too few; the code itself is
+ * never cut.
  *
  * Two forms of the same picture:
  *  - VT (a kernel virtual terminal): home and clear the screen first, and

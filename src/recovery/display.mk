@@ -19,17 +19,20 @@ check_PROGRAMS += $(DISPLAY_UNIT_TESTS)
 TESTS += $(DISPLAY_UNIT_TESTS)
 tests_unit_test_qr_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
 tests_unit_test_qr_LDADD = $(SHARED_LIBS) $(DISPLAY_LIBS)
+tests_unit_test_display_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
 tests_unit_test_display_LDADD = $(RECOVERY_DISPLAY_LIBS)
 
 # Tools for the integration tests. halfblock-to-png knows only terminals and
 # the four glyphs, not the renderer: it links libpng alone.
 check_PROGRAMS += tests/tools/kairos-display tests/tools/halfblock-to-png tests/tools/plymouth-show
 tests_tools_kairos_display_SOURCES = tests/tools/kairos-display.c
+tests_tools_kairos_display_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
 tests_tools_kairos_display_LDADD = $(RECOVERY_DISPLAY_LIBS)
 tests_tools_halfblock_to_png_SOURCES = tests/tools/halfblock-to-png.c
 tests_tools_halfblock_to_png_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
 tests_tools_halfblock_to_png_LDADD = $(PNG_LIBS)
 tests_tools_plymouth_show_SOURCES = tests/tools/plymouth-show.c
+tests_tools_plymouth_show_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
 tests_tools_plymouth_show_LDADD = $(RECOVERY_DISPLAY_LIBS)
 
 DISPLAY_INTEGRATION_TESTS = \
