@@ -126,7 +126,7 @@ static void console_flush(struct console *c) {
         if (c->io)
                 (void) sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
         if (!c->retry) {
-                if (sd_event_add_time_relative(c->d->event, &c->retry, CLOCK_MONOTONIC, STALL_RETRY, 0,
+                if (sd_event_add_time_relative(c->d->event, &c->retry, CLOCK_MONOTONIC, STALL_RETRY, STALL_RETRY / 4,
                                                on_retry, c) < 0)
                         c->retry = NULL;
         } else {
@@ -239,6 +239,9 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata);
 /* The timer fires at the first console's next periodic redraw. */
 static void schedule(struct display *d) {
         usec_t next = USEC_INFINITY;
+        /* Redraws may be late by an eighth of their interval: sd-event
+         * can then wake once for this and other timers. */
+        usec_t accuracy = MAX(MIN(d->interval[0], d->interval[1]) / 8, 1);
 
         if (!d->have_info)
                 return;
@@ -250,10 +253,11 @@ static void schedule(struct display *d) {
         if (next == USEC_INFINITY)
                 return;
         if (!d->timer) {
-                if (sd_event_add_time(d->event, &d->timer, CLOCK_MONOTONIC, next, 0, on_timer, d) < 0)
+                if (sd_event_add_time(d->event, &d->timer, CLOCK_MONOTONIC, next, accuracy, on_timer, d) < 0)
                         d->timer = NULL;
                 return;
         }
+        (void) sd_event_source_set_time_accuracy(d->timer, accuracy);
         (void) sd_event_source_set_time(d->timer, next);
         (void) sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 }

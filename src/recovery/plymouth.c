@@ -209,7 +209,8 @@ static int start(struct plymouth *p, enum step step) {
         r = sd_event_add_io(p->event, &p->exit_source, p->pidfd, EPOLLIN, on_child_exit, p);
         if (r < 0)
                 goto fail;
-        r = sd_event_add_time_relative(p->event, &p->timer, CLOCK_MONOTONIC, p->timeout, 0, on_timeout, p);
+        r = sd_event_add_time_relative(p->event, &p->timer, CLOCK_MONOTONIC, p->timeout, 10 * USEC_PER_MSEC,
+                                       on_timeout, p);
         if (r < 0)
                 goto fail;
         return 0;

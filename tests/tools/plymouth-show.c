@@ -73,7 +73,9 @@ int main(int argc, char **argv) {
                 return 70;
         plymouth_set_timeout(p, timeout);
         last_tick = now_usec();
-        if (sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, TICK, 0, on_tick, NULL) < 0 ||
+        /* Accuracy 1 µs: sd-event would otherwise coalesce the tick by up
+         * to 250 ms, which would read as a loop held up. */
+        if (sd_event_add_time_relative(e, &tick, CLOCK_MONOTONIC, TICK, 1, on_tick, NULL) < 0 ||
             sd_event_source_set_enabled(tick, SD_EVENT_ON) < 0 ||
             sd_event_add_time_relative(e, &guard, CLOCK_MONOTONIC, 60 * USEC_PER_SEC, 0, on_guard, e) < 0)
                 return 70;
