@@ -38,6 +38,8 @@ struct plymouth;
 
 /* result: 1 the message is shown and the splash hidden; 0 no plymouth
  * (client or daemon absent); -ETIMEDOUT, -EIO (a step failed) otherwise.
+ * After 1, redraw the consoles (display_redraw()): hiding the splash clears
+ * the screen plymouth had.
  * Called from the loop after each plymouth_show() (the last one only, if
  * several came while a chain ran). */
 typedef void (*plymouth_done_t)(struct plymouth *p, int result, void *userdata);
