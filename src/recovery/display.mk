@@ -14,13 +14,17 @@ libkairos_display_a_SOURCES = \
 	src/recovery/plymouth.h src/recovery/plymouth.c
 RECOVERY_DISPLAY_LIBS = libkairos-display.a $(SHARED_LIBS) $(DISPLAY_LIBS)
 
-DISPLAY_UNIT_TESTS = tests/unit/test-qr tests/unit/test-display
+DISPLAY_UNIT_TESTS = tests/unit/test-qr tests/unit/test-display tests/unit/test-display-writer
 check_PROGRAMS += $(DISPLAY_UNIT_TESTS)
 TESTS += $(DISPLAY_UNIT_TESTS)
 tests_unit_test_qr_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
 tests_unit_test_qr_LDADD = $(SHARED_LIBS) $(DISPLAY_LIBS)
 tests_unit_test_display_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
 tests_unit_test_display_LDADD = $(RECOVERY_DISPLAY_LIBS)
+tests_unit_test_display_SOURCES = tests/unit/test-display.c tests/unit/display-sample.h
+tests_unit_test_display_writer_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
+tests_unit_test_display_writer_LDADD = $(RECOVERY_DISPLAY_LIBS)
+tests_unit_test_display_writer_SOURCES = tests/unit/test-display-writer.c tests/unit/display-sample.h
 
 # Tools for the integration tests. halfblock-to-png knows only terminals and
 # the four glyphs, not the renderer: it links libpng alone.
