@@ -225,7 +225,7 @@ int display_render(const struct display_info *i, const struct qr_code *qr_in, en
                 return -ENOMEM;
 
         /* Under the code, if the rows allow: a blank row, the token text. */
-        left->width = MAX(qr_cols, 20u);
+        left->width = MIN(MAX(qr_cols, 20u), MIN(columns, (unsigned) WIDTH_MAX));
         token_text(left, i->token);
         if (qr && qr_rows + 1 + left->n > limit)
                 blank_under_code = false;

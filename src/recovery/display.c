@@ -90,8 +90,9 @@ static void console_failed(struct console *c, int error, const char *what) {
 static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata);
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
 
-/* Writes what the console takes now; never waits. */
-static void console_flush(struct console *c) {
+/* Writes what the console takes now; never waits. woken: called because
+ * the console said it takes more (or the retry timer), not for a new frame. */
+static void console_flush(struct console *c, bool woken) {
         bool progress = false;
 
         if (c->fd < 0 || !c->out)
@@ -116,7 +117,10 @@ static void console_flush(struct console *c) {
                 return;
         }
 
-        c->stalls = progress ? 0 : c->stalls + 1;
+        if (progress)
+                c->stalls = 0;
+        else if (woken)
+                c->stalls++;
         if (c->stalls < STALLS_MAX && c->io) {
                 (void) sd_event_source_set_enabled(c->io, SD_EVENT_ON);
                 return;
@@ -136,7 +140,7 @@ static void console_flush(struct console *c) {
 }
 
 static int on_writable(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        console_flush(userdata);
+        console_flush(userdata, true);
         return 0;
 }
 
@@ -144,7 +148,7 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata) {
         struct console *c = userdata;
 
         c->stalls = 0;
-        console_flush(c);
+        console_flush(c, true);
         return 0;
 }
 
@@ -212,7 +216,7 @@ static void console_queue(struct console *c, char *frame, bool force) {
                 wipe_free(c->rendered, strlen(c->rendered));
         c->rendered = frame;
         c->drawn = now_usec();
-        console_flush(c);
+        console_flush(c, false);
 }
 
 static void console_draw(struct console *c, bool force) {

@@ -135,6 +135,15 @@ static void test_writer_stopped(void) {
                 return;
         tap_ok(most > 0 && most <= largest, "one frame pending at most (%zu bytes, the largest frame is %zu)", most, largest);
 
+        /* Stopped, it must not spin the loop either (a terminal that says
+         * "writable" and takes nothing is polled by a slow timer). */
+        {
+                unsigned wakeups = 0;
+                for (usec_t end = now_usec() + 300 * USEC_PER_MSEC; now_usec() < end;)
+                        wakeups += sd_event_run(e, 10 * USEC_PER_MSEC) > 0;
+                tap_ok(wakeups <= 10, "a stopped terminal does not spin the loop (%u wakeups in 300 ms)", wakeups);
+        }
+
         tcflow(p.slave, TCOON);
         n = drain(e, d, &p, got, sizeof got, 5 * USEC_PER_SEC, false);
         tap_ok(n == strlen(want) && strcmp(got, want) == 0,
