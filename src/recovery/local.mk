@@ -1,1 +1,12 @@
-# recovery/local.mk: automake fragment included from Makefile.am; paths from the top.
+# kairos-recovery: the daemon's main process. Paths from the top of the tree.
+sbin_PROGRAMS += kairos-recovery
+kairos_recovery_SOURCES = \
+	src/recovery/main.c \
+	src/recovery/manager.c src/recovery/manager.h \
+	src/recovery/screen.c src/recovery/screen.h \
+	src/recovery/sessions.c src/recovery/sessions.h \
+	src/recovery/state.c src/recovery/state.h \
+	src/recovery/listeners.c src/recovery/listeners.h \
+	src/recovery/netwatch.c src/recovery/netwatch.h
+kairos_recovery_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
+kairos_recovery_LDADD = $(RECOVERY_DISPLAY_LIBS)

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kairos-recovery: the remote-recovery daemon, and its commands for a
+ * person at the machine's console. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "display.h"
+#include "kdf.h"
+#include "log.h"
+#include "manager.h"
+#include "qr.h"
+#include "state.h"
+
+static const char *config_path;
+
+static void help(void) {
+        printf("Usage: kairos-recovery [--config FILE] [COMMAND]\n"
+               "\n"
+               "The kairos remote-recovery daemon (started by kairos-recovery.service), and:\n"
+               "\n"
+               "  run          run the daemon (the default)\n"
+               "  show         print the QR code, the token, the SSH password, the addresses\n"
+               "               and the host key fingerprint of the running daemon\n"
+               "  rotate       make the running daemon use a new token and password; the old\n"
+               "               ones open nothing new (sessions already open stay)\n"
+               "  show-config  print the effective configuration and where each value came from\n"
+               "\n"
+               "  -c --config FILE  configuration file (default %s)\n"
+               "  -h --help         this text\n"
+               "     --version      the version\n"
+               "\n"
+               "See kairos-recovery(8) and kairos-recovery.conf(5).\n", CONF_DEFAULT_PATH);
+}
+
+/* What the running daemon shows, from its runtime directory. */
+static int cmd_show(void) {
+        struct recovery_config c;
+        struct display_info info;
+        struct kairos_token t;
+        struct token_error err;
+        struct qr_code *q = NULL;
+        char text[KAIROS_TOKEN_TEXT_MAX], pub[4096], path[4200], *screen = NULL;
+        const char *dir = state_dir();
+        FILE *f;
+        int r;
+
+        r = state_read_file(dir, "token", text, sizeof text);
+        if (r < 0) {
+                log_error_errno(r, "Cannot read %s/token: %m. Is kairos-recovery running (systemctl status kairos-recovery)?", dir);
+                return r == -EACCES ? EX_NOPERM : EX_UNAVAILABLE;
+        }
+        if (token_decode(text, &t, &err) < 0) {
+                log_error("%s/token: %s", dir, err.message);
+                return EX_DATAERR;
+        }
+        conf_load(&c, config_path, NULL, NULL, NULL);
+        display_info_clear(&info);
+        display_info_set_token(&info, &t);
+        snprintf(info.token, sizeof info.token, "%s", text);
+        kdf_password(t.secret, info.password);
+        if (gethostname(info.hostname, sizeof info.hostname) < 0)
+                snprintf(info.hostname, sizeof info.hostname, "?");
+        /* The key the daemon uses: the configured one, else the one of this boot. */
+        snprintf(path, sizeof path, "%s.pub", c.host_key);
+        if (!c.host_key[0] || access(path, R_OK) < 0)
+                snprintf(path, sizeof path, "%s/host_ed25519_key.pub", dir);
+        f = fopen(path, "re");
+        if (f && fgets(pub, sizeof pub, f))
+                (void) state_key_fingerprint(pub, info.fingerprint, sizeof info.fingerprint);
+        if (f)
+                fclose(f);
+        r = qr_encode(text, &q);
+        if (r >= 0)
+                r = display_render(&info, q, isatty(STDOUT_FILENO) ? DISPLAY_FORM_VT : DISPLAY_FORM_SERIAL,
+                                   DISPLAY_DEFAULT_COLUMNS, DISPLAY_DEFAULT_ROWS, &screen);
+        if (r < 0) {
+                log_error_errno(r, "Cannot render the QR code: %m");
+                qr_free(q);
+                return EX_SOFTWARE;
+        }
+        fputs(screen, stdout);
+        printf("\nToken:    %s\nPassword: %s\n", text, info.password);
+        free(screen);
+        qr_free(q);
+        display_info_clear(&info);
+        token_clear(&t);
+        return 0;
+}
+
+static int cmd_rotate(void) {
+        char pid_text[32], before[KAIROS_TOKEN_TEXT_MAX], now[KAIROS_TOKEN_TEXT_MAX];
+        const char *dir = state_dir();
+        long pid;
+        int r;
+
+        r = state_read_file(dir, "pid", pid_text, sizeof pid_text);
+        if (r < 0 || (pid = strtol(pid_text, NULL, 10)) <= 1) {
+                log_error("Cannot find the running daemon in %s/pid. Is kairos-recovery running?", dir);
+                return EX_UNAVAILABLE;
+        }
+        if (state_read_file(dir, "token", before, sizeof before) < 0)
+                before[0] = '\0';
+        if (kill((pid_t) pid, SIGUSR1) < 0) {
+                log_error_errno(-errno, "Cannot signal kairos-recovery (PID %ld): %m", pid);
+                return errno == EPERM ? EX_NOPERM : EX_UNAVAILABLE;
+        }
+        for (int i = 0; i < 100; i++) {
+                if (state_read_file(dir, "token", now, sizeof now) > 0 && strcmp(now, before))
+                        return cmd_show();
+                usleep(50 * 1000);
+        }
+        log_error("kairos-recovery did not write a new token within 5 s; see journalctl -u kairos-recovery.");
+        return EX_TEMPFAIL;
+}
+
+static int cmd_show_config(void) {
+        struct recovery_config c;
+        char *text = NULL;
+
+        conf_load(&c, config_path, NULL, NULL, NULL);
+        if (conf_render(&c, &text) < 0)
+                return EX_OSERR;
+        fputs(text, stdout);
+        free(text);
+        return 0;
+}
+
+static int cmd_run(void) {
+        struct manager m = {};
+        int r;
+
+        r = manager_start(&m, config_path);
+        if (r >= 0)
+                r = manager_run(&m);
+        manager_done(&m);
+        return r < 0 ? EX_SOFTWARE : 0;
+}
+
+int main(int argc, char **argv) {
+        static const struct option options[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, 'V' },
+                {}
+        };
+        const char *cmd = "run";
+        int c;
+
+        log_open();
+        while ((c = getopt_long(argc, argv, "c:h", options, NULL)) >= 0)
+                switch (c) {
+                case 'c': config_path = optarg; break;
+                case 'h': help(); return 0;
+                case 'V': printf("kairos-recovery %s\n", PACKAGE_VERSION); return 0;
+                default: return EX_USAGE;
+                }
+        if (optind < argc)
+                cmd = argv[optind++];
+        if (optind < argc) {
+                log_error("Too many arguments; see kairos-recovery --help.");
+                return EX_USAGE;
+        }
+        if (sodium_init() < 0)
+                return EX_SOFTWARE;
+        if (!strcmp(cmd, "run"))
+                return cmd_run();
+        if (!strcmp(cmd, "show"))
+                return cmd_show();
+        if (!strcmp(cmd, "rotate"))
+                return cmd_rotate();
+        if (!strcmp(cmd, "show-config"))
+                return cmd_show_config();
+        log_error("Unknown command \"%s\"; see kairos-recovery --help.", cmd);
+        return EX_USAGE;
+}

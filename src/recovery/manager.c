@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "address-policy.h"
+#include "io.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "netwatch.h"
+#include "relay-waiters.h"
+#include "screen.h"
+#include "session-protocol.h"
+#include "sessions.h"
+#include "state.h"
+
+/* What systemctl status shows: "Waiting for bridge · relay tcp:… connected
+ * · 0 sessions", then "1 session (via relay) · 2 sessions total". */
+static void update_status(struct manager *m) {
+        char status[512], relays[256] = "";
+        unsigned n = m->sessions ? sessions_authenticated(m->sessions) : 0;
+        size_t off = 0;
+
+        for (size_t i = 0; m->waiters && i < relay_waiters_count(m->waiters); i++) {
+                int k = snprintf(relays + off, sizeof relays - off, " · relay %s %s", relay_waiters_name(m->waiters, i),
+                                 relay_waiters_waiting(m->waiters, i) > 0 ? "connected" : "not reachable");
+                if (k < 0 || (size_t) k >= sizeof relays - off)
+                        break;
+                off += (size_t) k;
+        }
+        if (n == 0)
+                snprintf(status, sizeof status, "Waiting for bridge%s%s · %u sessions", relays,
+                         m->token.n_addresses == 0 ? " · no address" : "", n);
+        else {
+                struct session_info si;
+                const char *via = "direct";
+                for (size_t i = 0; sessions_get(m->sessions, i, &si); i++)
+                        if (si.state == SESSION_AUTHENTICATED && !strncmp(si.peer, "relay", 5))
+                                via = "relay";
+                snprintf(status, sizeof status, "%u session%s (via %s) · %u sessions total%s", n, n == 1 ? "" : "s", via,
+                         sessions_total(m->sessions), relays);
+        }
+        if (strcmp(status, m->last_status)) {
+                sd_notifyf(false, "STATUS=%s", status);
+                snprintf(m->last_status, sizeof m->last_status, "%s", status);
+        }
+}
+
+static void changed(void *userdata) {
+        struct manager *m = userdata;
+
+        update_status(m);
+        screen_update(m);
+}
+
+/* The token's text changes with the addresses; the secret does not. */
+static void refresh_token(struct manager *m, bool force) {
+        struct address_candidate c[64];
+        char text[KAIROS_TOKEN_TEXT_MAX];
+        int n, r;
+
+        n = address_policy_candidates(c, ELEMENTSOF(c));
+        address_policy_pick(c, n > 0 ? (size_t) n : 0, &m->token);
+        m->token.port = m->listeners.tunnel_port ? m->listeners.tunnel_port : m->config.tunnel_port;
+        if (m->listeners.tunnel_fd < 0)
+                m->token.n_addresses = 0; /* nothing listens: offering addresses would only cost time */
+        /* The default relay is implied; others are spelled out. */
+        m->token.n_relays = 0;
+        if (!(m->config.n_relays == 1 && !strcmp(m->config.relays[0], KAIROS_DEFAULT_RELAY)))
+                for (size_t i = 0; i < m->config.n_relays && i < KAIROS_TOKEN_MAX_RELAYS; i++)
+                        snprintf(m->token.relays[m->token.n_relays++], KAIROS_RELAY_TEXT_MAX, "%s", m->config.relays[i]);
+        r = token_encode(&m->token, text, sizeof text);
+        if (r < 0) {
+                log_error_errno(r, "Cannot encode the token: %m");
+                return;
+        }
+        if (!force && !strcmp(text, m->token_text))
+                return;
+        memcpy(m->token_text, text, sizeof text);
+        r = state_write_file(m->dir, "token", text, strlen(text), 0600);
+        if (r < 0)
+                log_warning_errno(r, "Cannot write %s/token: %m (the screen still shows it)", m->dir);
+        if (!force)
+                log_info("Addresses changed: the QR code now offers %zu direct address%s.", m->token.n_addresses,
+                         m->token.n_addresses == 1 ? "" : "es");
+        screen_token_changed(m);
+        update_status(m);
+}
+
+static void on_net_changed(void *userdata) {
+        refresh_token(userdata, false);
+}
+
+static int session_config(void *userdata, enum session_transport t, const char *peer, char *buf, size_t size) {
+        struct manager *m = userdata;
+        char hex[KAIROS_SECRET_SIZE * 2 + 1];
+        int n;
+
+        sodium_bin2hex(hex, sizeof hex, m->token.secret, KAIROS_SECRET_SIZE);
+        n = snprintf(buf, size,
+                     "transport %s\nsecret %s\nhostkey %s\nhostname %s\npeer %s\nmax_auth_tries %u\nauth_timeout %u\n%s%s%s",
+                     t == SESSION_TUNNEL ? "tunnel" : "ssh", hex, m->host_key, m->hostname, peer,
+                     m->config.max_auth_tries, m->config.auth_timeout_sec,
+                     m->config.authorized_keys[0] ? "authorized_keys " : "", m->config.authorized_keys,
+                     m->config.authorized_keys[0] ? "\n" : "");
+        sodium_memzero(hex, sizeof hex);
+        return n < 0 || (size_t) n >= size ? -ENOBUFS : n;
+}
+
+static void peer_name(int fd, const char *kind, char *out, size_t size) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        char a[INET6_ADDRSTRLEN] = "?";
+        unsigned port = 0;
+
+        if (getpeername(fd, (struct sockaddr *) &ss, &len) == 0) {
+                if (ss.ss_family == AF_INET6) {
+                        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
+                        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+                                inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a, sizeof a);
+                        else
+                                inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+                        port = ntohs(s6->sin6_port);
+                } else if (ss.ss_family == AF_INET) {
+                        inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, a, sizeof a);
+                        port = ntohs(((struct sockaddr_in *) &ss)->sin_port);
+                }
+        }
+        snprintf(out, size, "%s %s:%u", kind, a, port);
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        struct manager *m = userdata;
+        bool tunnel = fd == m->listeners.tunnel_fd;
+        char peer[128];
+        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (c < 0)
+                return 0;
+        peer_name(c, tunnel ? "direct" : "ssh", peer, sizeof peer);
+        (void) sessions_start(m->sessions, c, tunnel ? SESSION_TUNNEL : SESSION_SSH, peer);
+        return 0;
+}
+
+static void on_paired(int fd, const char *relay, unsigned slot, void *userdata) {
+        struct manager *m = userdata;
+        char peer[KAIROS_RELAY_TEXT_MAX + 32];
+
+        snprintf(peer, sizeof peer, "relay %s slot %u", relay, slot);
+        (void) sessions_start(m->sessions, fd, SESSION_TUNNEL, peer);
+}
+
+static int start_waiters(struct manager *m) {
+        const char *relays[CONF_MAX_RELAYS];
+        struct relay_waiters_callbacks cb = { .paired = on_paired, .changed = changed };
+        int r;
+
+        m->waiters = relay_waiters_free(m->waiters);
+        if (m->config.n_relays == 0)
+                return 0;
+        for (size_t i = 0; i < m->config.n_relays; i++)
+                relays[i] = m->config.relays[i];
+        r = relay_waiters_new(m->event, m->token.secret, relays, m->config.n_relays, &cb, m, &m->waiters);
+        if (r < 0)
+                return log_error_errno(r, "Cannot wait at the relays: %m");
+        relay_waiters_set_replace_interval(m->waiters, m->config.waiter_replace_sec);
+        return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        struct recovery_config c;
+
+        sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long) now_usec());
+        conf_load(&c, m->config_path, NULL, NULL, NULL);
+        if (!conf_equal(&c, &m->config)) {
+                bool relays_changed = c.n_relays != m->config.n_relays ||
+                                      memcmp(c.relays, m->config.relays, sizeof c.relays) != 0;
+                m->config = c;
+                log_set_max_level(c.log_level);
+                sessions_set_max_unauthenticated(m->sessions, c.max_startups);
+                if (relays_changed)
+                        start_waiters(m);
+                screen_config_changed(m);
+                refresh_token(m, false);
+                log_info("Configuration reloaded; the token is kept.");
+        } else
+                log_info("Configuration reloaded: nothing changed.");
+        sd_notify(false, "READY=1");
+        update_status(m);
+        return 0;
+}
+
+static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        struct manager *m = userdata;
+        int r;
+
+        r = state_rotate_secret(m->dir, m->token.secret);
+        if (r < 0)
+                log_warning_errno(r, "Cannot store the new secret: %m (it is used anyway, until the daemon restarts)");
+        kdf_password(m->token.secret, m->password);
+        kdf_service_id(m->token.secret, m->service_id);
+        if (m->waiters)
+                relay_waiters_set_secret(m->waiters, m->token.secret);
+        refresh_token(m, true);
+        log_struct(LOG_NOTICE, 0, MESSAGE_ID_TOKEN_ROTATED, NULL,
+                   "Token rotated: new QR code and password (service %s); the old ones open nothing new.", m->service_id);
+        return 0;
+}
+
+static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        uint64_t interval = 0;
+
+        sd_notify(false, "WATCHDOG=1");
+        sd_watchdog_enabled(false, &interval);
+        sd_event_source_set_time_relative(s, MAX(interval / 2, USEC_PER_SEC));
+        sd_event_source_set_enabled(s, SD_EVENT_ON);
+        return 0;
+}
+
+/* The host key: the configured one, else one made for this boot in the
+ * runtime directory (by the session helper, which holds libssh). */
+static int prepare_host_key(struct manager *m) {
+        char pub[PATH_MAX + 8], line[2048];
+        FILE *f;
+
+        snprintf(m->host_key, sizeof m->host_key, "%s", m->config.host_key);
+        if (!m->host_key[0] || access(m->host_key, R_OK) < 0) {
+                if (snprintf(m->host_key, sizeof m->host_key, "%.*s/host_ed25519_key", PATH_MAX - 32, m->dir) < 0)
+                        return -EINVAL;
+                if (access(m->host_key, R_OK) < 0) {
+                        pid_t pid = fork();
+                        int status = 0;
+                        if (pid == 0) {
+                                execl(m->helper, "kairos-recovery-session", "--generate-host-key", m->host_key, (char *) NULL);
+                                _exit(127);
+                        }
+                        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                                return log_error_errno(-EIO, "Cannot make a host key in %s.", m->host_key);
+                        log_info("Made a host key for this boot: %s.", m->host_key);
+                }
+        }
+        snprintf(pub, sizeof pub, "%s.pub", m->host_key);
+        f = fopen(pub, "re");
+        if (!f || !fgets(line, sizeof line, f)) {
+                if (f)
+                        fclose(f);
+                return log_error_errno(-ENOENT, "Cannot read the host public key %s.", pub);
+        }
+        fclose(f);
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(m->host_public_key, sizeof m->host_public_key, "%s", line);
+        return state_key_fingerprint(line, m->fingerprint, sizeof m->fingerprint);
+}
+
+int manager_start(struct manager *m, const char *config_path) {
+        sigset_t ss;
+        bool created;
+        int r, store_error;
+        char pid[32];
+
+        m->config_path = config_path;
+        conf_load(&m->config, config_path, NULL, NULL, NULL);
+        log_set_max_level(m->config.log_level);
+        snprintf(m->dir, sizeof m->dir, "%s", state_dir());
+        if (!m->helper[0])
+                snprintf(m->helper, sizeof m->helper, "%s", getenv("KAIROS_SESSION_HELPER") ?: KAIROS_SESSION_HELPER);
+        if (gethostname(m->hostname, sizeof m->hostname) < 0 || !m->hostname[0])
+                snprintf(m->hostname, sizeof m->hostname, "localhost");
+
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGUSR1);
+        sigaddset(&ss, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the event loop: %m");
+        sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        sd_event_add_signal(m->event, NULL, SIGHUP, on_reload, m);
+        sd_event_add_signal(m->event, NULL, SIGUSR1, on_rotate, m);
+
+        r = state_prepare(m->dir);
+        if (r < 0)
+                log_warning_errno(r, "Cannot create %s: %m (keeping the token in memory only)", m->dir);
+        state_load_or_create_secret(m->dir, m->token.secret, &created, &store_error);
+        if (store_error < 0)
+                log_warning_errno(store_error, "Cannot store the secret in %s: %m (a restart will show a new QR code)", m->dir);
+        kdf_password(m->token.secret, m->password);
+        kdf_service_id(m->token.secret, m->service_id);
+        snprintf(pid, sizeof pid, "%d\n", (int) getpid());
+        (void) state_write_file(m->dir, "pid", pid, strlen(pid), 0644);
+
+        r = prepare_host_key(m);
+        if (r < 0)
+                log_warning("Without a host key no SSH session can start; the QR code is shown anyway.");
+
+        listeners_open(&m->listeners, m->config.tunnel_port, m->config.plain_ssh ? m->config.plain_ssh_port : 0);
+        refresh_token(m, true);
+
+        /* The QR code first: READY=1 means "on screen", not "on the network". */
+        r = screen_start(m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot show the QR code on the consoles: %m");
+        sd_notify(false, "READY=1");
+        m->ready = true;
+        log_struct(LOG_INFO, 0, MESSAGE_ID_STARTED, NULL,
+                   "kairos-recovery started (service %s, %s token, host key %s).", m->service_id,
+                   created ? "new" : "same", m->fingerprint);
+
+        struct sessions_callbacks scb = { .config = session_config, .changed = changed };
+        r = sessions_new(m->event, m->helper, m->config.max_startups, &scb, m, &m->sessions);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the session table: %m");
+        if (m->listeners.tunnel_fd >= 0)
+                sd_event_add_io(m->event, &m->tunnel_src, m->listeners.tunnel_fd, EPOLLIN, on_accept, m);
+        if (m->listeners.ssh_fd >= 0)
+                sd_event_add_io(m->event, &m->ssh_src, m->listeners.ssh_fd, EPOLLIN, on_accept, m);
+        start_waiters(m);
+        if (netwatch_new(m->event, on_net_changed, m, &m->netwatch) < 0)
+                log_warning("Cannot watch for address changes; the QR code is checked again every minute.");
+        if (sd_watchdog_enabled(false, NULL) > 0)
+                sd_event_add_time_relative(m->event, &m->watchdog_src, CLOCK_MONOTONIC, 0, 0, on_watchdog, m);
+        update_status(m);
+        return 0;
+}
+
+int manager_run(struct manager *m) {
+        int r = sd_event_loop(m->event);
+
+        sd_notify(false, "STOPPING=1");
+        return r;
+}
+
+void manager_done(struct manager *m) {
+        m->sessions = sessions_free(m->sessions);
+        m->waiters = relay_waiters_free(m->waiters);
+        m->netwatch = netwatch_free(m->netwatch);
+        screen_stop(m);
+        sd_event_source_disable_unref(m->tunnel_src);
+        sd_event_source_disable_unref(m->ssh_src);
+        sd_event_source_disable_unref(m->watchdog_src);
+        listeners_close(&m->listeners);
+        sd_event_unref(m->event);
+        sodium_memzero(&m->token, sizeof m->token);
+        sodium_memzero(m->password, sizeof m->password);
+        sodium_memzero(m->token_text, sizeof m->token_text);
+}

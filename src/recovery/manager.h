@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* kairos-recovery's main process: one sd-event loop that owns the token,
+ * the screen, the relay waiters, the listening sockets, the session table
+ * and what systemd and the journal are told. It never reads attacker bytes:
+ * every connection goes to a session helper. */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "kdf.h"
+#include "listeners.h"
+#include "token.h"
+
+struct display;
+struct plymouth;
+struct netwatch;
+struct relay_waiters;
+struct sessions;
+
+struct manager {
+        sd_event *event;
+        const char *config_path;
+        struct recovery_config config;
+        char dir[PATH_MAX];
+        char helper[PATH_MAX];
+
+        struct kairos_token token;
+        char token_text[KAIROS_TOKEN_TEXT_MAX];
+        char password[KAIROS_PASSWORD_SIZE];
+        char service_id[KAIROS_SERVICE_ID_HEX + 1];
+        char hostname[256];
+        char host_key[PATH_MAX];
+        char host_public_key[2048];
+        char fingerprint[128];
+
+        struct listeners listeners;
+        sd_event_source *tunnel_src, *ssh_src, *watchdog_src;
+        struct relay_waiters *waiters;
+        struct sessions *sessions;
+        struct netwatch *netwatch;
+        struct display *display;
+        struct plymouth *plymouth;
+        char last_status[512];
+        bool ready;
+};
+
+int manager_start(struct manager *m, const char *config_path);
+int manager_run(struct manager *m);
+void manager_done(struct manager *m);

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "macro.h"
+#include "session-protocol.h"
+#include "sessions.h"
+
+/* Password failures across all sessions: more than this many in a minute
+ * and plain SSH connections are refused until the minute has passed. */
+#define FAILURE_WINDOW (60 * USEC_PER_SEC)
+#define FAILURES_PER_WINDOW 30
+/* Failed tunnel handshakes logged one by one per minute; the rest summed up. */
+#define TUNNEL_FAILURES_LOGGED 5
+
+struct session {
+        struct sessions *owner;
+        struct session *next;
+        unsigned id;
+        pid_t pid;
+        int ctrl;
+        sd_event_source *ctrl_src, *child_src;
+        enum session_transport transport;
+        enum session_state state;
+        char peer[300], user[64], method[32];
+};
+
+struct sessions {
+        sd_event *event;
+        char helper[PATH_MAX];
+        struct sessions_callbacks cb;
+        void *userdata;
+        struct session *list;
+        unsigned next_id, n, max_unauthenticated, total;
+        usec_t failure_window_start;
+        unsigned failures;
+        usec_t tunnel_window_start;
+        unsigned tunnel_failures;
+};
+
+static void changed(struct sessions *s) {
+        if (s->cb.changed)
+                s->cb.changed(s->userdata);
+}
+
+static unsigned unauthenticated(const struct sessions *s) {
+        unsigned n = 0;
+        for (const struct session *x = s->list; x; x = x->next)
+                n += x->state != SESSION_AUTHENTICATED;
+        return n;
+}
+
+static void session_free(struct session *x) {
+        struct sessions *s = x->owner;
+
+        for (struct session **p = &s->list; *p; p = &(*p)->next)
+                if (*p == x) {
+                        *p = x->next;
+                        break;
+                }
+        s->n--;
+        x->ctrl_src = sd_event_source_disable_unref(x->ctrl_src);
+        x->child_src = sd_event_source_disable_unref(x->child_src);
+        if (x->ctrl >= 0)
+                close(x->ctrl);
+        free(x);
+}
+
+static const char *transport_name(enum session_transport t) {
+        return t == SESSION_TUNNEL ? "tunnel" : "ssh";
+}
+
+static void note_tunnel_failure(struct sessions *s, struct session *x, const char *reason) {
+        usec_t now = now_usec();
+
+        if (now - s->tunnel_window_start > FAILURE_WINDOW) {
+                if (s->tunnel_failures > TUNNEL_FAILURES_LOGGED)
+                        log_warning("%u more tunnel handshakes failed in the last minute (not logged one by one).",
+                                    s->tunnel_failures - TUNNEL_FAILURES_LOGGED);
+                s->tunnel_window_start = now;
+                s->tunnel_failures = 0;
+        }
+        if (++s->tunnel_failures <= TUNNEL_FAILURES_LOGGED)
+                log_struct(LOG_NOTICE, 0, MESSAGE_ID_TUNNEL_FAILED,
+                           (const char *[]) { "KAIROS_PATH=tunnel", NULL },
+                           "Tunnel from %s not established: %s.", x->peer, reason);
+}
+
+/* One report of the helper: "event arguments". */
+static void handle_event(struct session *x, char *line) {
+        struct sessions *s = x->owner;
+        char *arg = strchr(line, ' ');
+        char peer_field[320];
+        const char *fields[] = { peer_field, NULL };
+
+        if (arg)
+                *arg++ = '\0';
+        snprintf(peer_field, sizeof peer_field, "KAIROS_PEER=%s", x->peer);
+        if (!strcmp(line, "tunnel-established")) {
+                x->state = SESSION_ESTABLISHED;
+                log_debug("Session %u: tunnel from %s established.", x->id, x->peer);
+        } else if (!strcmp(line, "tunnel-failed"))
+                note_tunnel_failure(s, x, arg ? arg : "unknown reason");
+        else if (!strcmp(line, "auth-failed")) {
+                usec_t now = now_usec();
+                if (now - s->failure_window_start > FAILURE_WINDOW) {
+                        s->failure_window_start = now;
+                        s->failures = 0;
+                }
+                s->failures++;
+                log_struct(LOG_WARNING, 0, MESSAGE_ID_AUTH_FAILED, fields,
+                           "Session %u: authentication failed (%s) from %s (%s).", x->id, arg ? arg : "?",
+                           x->peer, transport_name(x->transport));
+        } else if (!strcmp(line, "authenticated")) {
+                char *user = arg ? strchr(arg, ' ') : NULL;
+                if (user)
+                        *user++ = '\0';
+                snprintf(x->method, sizeof x->method, "%s", arg ? arg : "?");
+                snprintf(x->user, sizeof x->user, "%s", user ? user : "?");
+                x->state = SESSION_AUTHENTICATED;
+                s->total++;
+                log_struct(LOG_NOTICE, 0, MESSAGE_ID_SESSION_OPENED, fields,
+                           "Session %u opened: %s logged in with %s from %s.", x->id, x->user, x->method, x->peer);
+        } else if (!strcmp(line, "closed"))
+                log_debug("Session %u: helper says closed (%s).", x->id, arg ? arg : "");
+        else
+                log_warning("Session %u: unknown report from the helper ignored.", x->id);
+        changed(s);
+}
+
+/* Handles one queued report; false when there is none (or the helper is gone). */
+static bool read_report(struct session *x) {
+        char buf[SESSION_EVENT_MAX + 1];
+        ssize_t n = recv(x->ctrl, buf, sizeof buf - 1, MSG_DONTWAIT);
+
+        if (n <= 0) {
+                if (n == 0 || (errno != EAGAIN && errno != EINTR))
+                        x->ctrl_src = sd_event_source_disable_unref(x->ctrl_src);
+                return false;
+        }
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        handle_event(x, buf);
+        return true;
+}
+
+static int on_ctrl(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        read_report(userdata);
+        return 0;
+}
+
+static int on_exit_child(sd_event_source *src, const siginfo_t *si, void *userdata) {
+        struct session *x = userdata;
+        struct sessions *s = x->owner;
+        char peer_field[320];
+        const char *fields[] = { peer_field, NULL };
+
+        /* Reports still queued on the socket come before the end. */
+        while (x->ctrl_src && read_report(x))
+                ;
+        snprintf(peer_field, sizeof peer_field, "KAIROS_PEER=%s", x->peer);
+        if (x->state == SESSION_AUTHENTICATED)
+                log_struct(LOG_NOTICE, 0, MESSAGE_ID_SESSION_CLOSED, fields, "Session %u from %s closed%s.", x->id,
+                           x->peer, si->si_code == CLD_EXITED ? "" : " (helper killed by a signal)");
+        else if (si->si_code != CLD_EXITED)
+                log_warning("Session %u from %s: helper killed by signal %d.", x->id, x->peer, si->si_status);
+        session_free(x);
+        changed(s);
+        return 0;
+}
+
+static bool refusing_plain_ssh(struct sessions *s) {
+        return now_usec() - s->failure_window_start <= FAILURE_WINDOW && s->failures >= FAILURES_PER_WINDOW;
+}
+
+int sessions_start(struct sessions *s, int fd, enum session_transport transport, const char *peer) {
+        char config[SESSION_CONFIG_MAX];
+        int sp[2], n, r;
+        struct session *x;
+        pid_t pid;
+
+        if (unauthenticated(s) >= s->max_unauthenticated) {
+                log_warning("Refusing a connection from %s: %u connections have not authenticated yet.", peer,
+                            s->max_unauthenticated);
+                close(fd);
+                return -EBUSY;
+        }
+        if (transport == SESSION_SSH && refusing_plain_ssh(s)) {
+                log_warning("Refusing a plain SSH connection from %s: %u password failures in the last minute.",
+                            peer, s->failures);
+                close(fd);
+                return -EBUSY;
+        }
+        n = s->cb.config(s->userdata, transport, peer, config, sizeof config);
+        if (n < 0) {
+                close(fd);
+                return log_error_errno(n, "Cannot prepare a session: %m");
+        }
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+                r = negative_errno();
+                close(fd);
+                return log_error_errno(r, "Cannot create a control socket: %m");
+        }
+
+        pid = fork();
+        if (pid < 0) {
+                r = negative_errno();
+                close(fd);
+                close(sp[0]);
+                close(sp[1]);
+                return log_error_errno(r, "Cannot start a session helper: %m");
+        }
+        if (pid == 0) {
+                /* Only what the helper needs: the connection on 3, control on 4. */
+                static const char oom[] = "0";
+                sigset_t all;
+                int o;
+
+                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 || dup2(100, SESSION_FD_CONNECTION) < 0 ||
+                    dup2(101, SESSION_FD_CONTROL) < 0)
+                        _exit(127);
+                close_range(SESSION_FD_CONTROL + 1, ~0U, 0);
+                sigemptyset(&all);
+                sigprocmask(SIG_SETMASK, &all, NULL);
+                signal(SIGPIPE, SIG_DFL);
+                /* The main process is shielded from the OOM killer; sessions are not. */
+                o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+                if (o >= 0) {
+                        (void) !write(o, oom, sizeof oom - 1);
+                        close(o);
+                }
+                execl(s->helper, "kairos-recovery-session", (char *) NULL);
+                _exit(127);
+        }
+        close(fd);
+        close(sp[1]);
+
+        x = calloc(1, sizeof *x);
+        if (!x) {
+                close(sp[0]);
+                kill(pid, SIGKILL);
+                return log_oom();
+        }
+        *x = (struct session) { .owner = s, .id = ++s->next_id, .pid = pid, .ctrl = sp[0], .transport = transport };
+        snprintf(x->peer, sizeof x->peer, "%s", peer);
+        x->next = s->list;
+        s->list = x;
+        s->n++;
+        r = (int) send(x->ctrl, config, (size_t) n, MSG_NOSIGNAL);
+        explicit_bzero(config, sizeof config);
+        if (r < 0)
+                log_warning_errno(negative_errno(), "Session %u: cannot configure the helper: %m", x->id);
+        if (sd_event_add_io(s->event, &x->ctrl_src, x->ctrl, EPOLLIN, on_ctrl, x) < 0 ||
+            sd_event_add_child(s->event, &x->child_src, pid, WEXITED, on_exit_child, x) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                session_free(x);
+                return log_oom();
+        }
+        log_debug("Session %u: helper %d for %s from %s.", x->id, (int) pid, transport_name(transport), peer);
+        changed(s);
+        return 0;
+}
+
+int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthenticated,
+                 const struct sessions_callbacks *cb, void *userdata, struct sessions **ret) {
+        struct sessions *s = calloc(1, sizeof *s);
+
+        if (!s)
+                return -ENOMEM;
+        s->event = sd_event_ref(event);
+        snprintf(s->helper, sizeof s->helper, "%s", helper_path);
+        s->max_unauthenticated = MAX(max_unauthenticated, 1u);
+        s->cb = *cb;
+        s->userdata = userdata;
+        *ret = s;
+        return 0;
+}
+
+struct sessions *sessions_free(struct sessions *s) {
+        if (!s)
+                return NULL;
+        while (s->list) {
+                kill(s->list->pid, SIGTERM);
+                session_free(s->list);
+        }
+        sd_event_unref(s->event);
+        free(s);
+        return NULL;
+}
+
+void sessions_set_max_unauthenticated(struct sessions *s, unsigned max) {
+        s->max_unauthenticated = MAX(max, 1u);
+}
+
+unsigned sessions_count(const struct sessions *s) {
+        return s->n;
+}
+
+unsigned sessions_authenticated(const struct sessions *s) {
+        return s->n - unauthenticated(s);
+}
+
+unsigned sessions_total(const struct sessions *s) {
+        return s->total;
+}
+
+bool sessions_get(const struct sessions *s, size_t i, struct session_info *info) {
+        const struct session *x = s->list;
+
+        while (x && i-- > 0)
+                x = x->next;
+        if (!x)
+                return false;
+        *info = (struct session_info) { .id = x->id, .transport = x->transport, .state = x->state,
+                                        .peer = x->peer, .user = x->user, .method = x->method };
+        return true;
+}

@@ -1,0 +1,14 @@
+# systemd units, installed where systemd's pkg-config file says.
+systemdsystemunit_DATA = \
+	units/kairos-recovery.target \
+	units/kairos-recovery.service \
+	units/kairos-recovery.socket \
+	units/kairos-recovery-ssh.socket
+EXTRA_DIST += units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
+	units/kairos-recovery-ssh.socket
+CLEANFILES += units/kairos-recovery.service
+
+# Paths substituted at build time, so that they follow --prefix.
+units/kairos-recovery.service: units/kairos-recovery.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) units && sed -e 's|@sbindir[@]|$(sbindir)|g' -e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' \
+		$(srcdir)/units/kairos-recovery.service.in >$@
