@@ -1,0 +1,75 @@
+# Sourced after lib.sh by the tests that run kairos-recovery by hand under
+# systemd-socket-activate, with a transit relay on loopback: the daemon's
+# sockets named "tunnel" and "ssh" as the units pass them.
+
+RECOVERY="$builddir/kairos-recovery"
+export TUNNEL
+export KAIROS_SESSION_HELPER="$builddir/kairos-recovery-session"
+
+need systemd-socket-activate ssh sshpass
+[ -x "$RECOVERY" ] || fail "$RECOVERY is not built"
+[ -x "$KAIROS_SESSION_HELPER" ] || fail "$KAIROS_SESSION_HELPER is not built"
+
+# start_recovery [extra recovery.conf lines]: sets TUNNEL_PORT, SSH_PORT,
+# RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS.
+start_recovery() {
+	start_relay
+	TUNNEL_PORT=$(free_port)
+	SSH_PORT=$(free_port)
+	RUN="$WORK/run"
+	export RUN
+	mkdir -p "$RUN"
+	chmod 700 "$RUN"
+	{
+		echo "[Recovery]"
+		echo "Relay=$RELAY"
+		echo "Console=null"
+		echo "Plymouth=no"
+		echo "HostKey="
+		echo "AuthorizedKeys="
+		for l in "$@"; do echo "$l"; done
+	} >"$WORK/recovery.conf"
+	RUNTIME_DIRECTORY="$RUN" bg systemd-socket-activate -l "127.0.0.1:$TUNNEL_PORT" -l "127.0.0.1:$SSH_PORT" \
+		--fdname=tunnel:ssh -E RUNTIME_DIRECTORY -E KAIROS_SESSION_HELPER \
+		"$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
+	RECOVERY_PID=$LAST_PID
+	wait_port "$TUNNEL_PORT"
+	# systemd-socket-activate starts the program at the first connection.
+	(exec 3<>"/dev/tcp/127.0.0.1/$TUNNEL_PORT") 2>/dev/null || true
+	wait_log "$WORK/recovery.log" "kairos-recovery started"
+	wait_log "$WORK/recovery.log" "waiting for a bridge on 4 slots"
+	read_state
+}
+
+read_state() {
+	[ -s "$RUN/token" ] || fail "no token in $RUN"
+	PASSWORD=$(RUNTIME_DIRECTORY="$RUN" "$RECOVERY" --config "$WORK/recovery.conf" show | sed -n 's/^Password: *//p')
+	[ -n "$PASSWORD" ] || fail "kairos-recovery show printed no password"
+	KNOWN_HOSTS="$WORK/known_hosts"
+	{
+		echo "[127.0.0.1]:$SSH_PORT $(cut -d' ' -f1,2 "$RUN/host_ed25519_key.pub")"
+		echo "kairos-recovery $(cut -d' ' -f1,2 "$RUN/host_ed25519_key.pub")"
+	} >"$KNOWN_HOSTS"
+}
+
+# SSH options: full host-key checking against the daemon's key.
+ssh_plain() { # ssh over the opt-in plain SSH socket
+	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
+		-o BatchMode=no -o ConnectTimeout=20 -p "$SSH_PORT" root@127.0.0.1 "$@"
+}
+
+# through the encrypted tunnel, direct path (kairos-tunnel as ProxyCommand)
+ssh_tunnel() {
+	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
+		-o HostKeyAlias=kairos-recovery -o ConnectTimeout=30 \
+		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-relay --no-token-addresses --direct 127.0.0.1:$TUNNEL_PORT --timeout 20" \
+		root@recovery "$@"
+}
+
+# through the encrypted tunnel, relay path only
+ssh_relay() {
+	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
+		-o HostKeyAlias=kairos-recovery -o ConnectTimeout=30 \
+		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-token-addresses --timeout 20" \
+		root@recovery "$@"
+}

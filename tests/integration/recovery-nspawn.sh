@@ -1,0 +1,111 @@
+#!/bin/bash
+# kairos-recovery under a real systemd (PID 1 in systemd-nspawn, Debian 12)
+# with the real units: "systemctl start kairos-recovery.target" brings up the
+# socket and the daemon, "systemctl status" shows the status line, ssh from
+# outside the container gets a root shell (plain SSH socket enabled by the
+# administrator, and the tunnel), a SIGKILLed daemon is restarted by systemd
+# and shows the same token, and "kairos-recovery rotate" changes it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-nspawn.sh"
+need ip sshpass ssh
+
+dest="$WORK/dest"
+make -C "$builddir" install DESTDIR="$dest" >"$WORK/install.log" 2>&1 || fail "make install failed (see install.log)"
+prefix=$(sed -n 's/^prefix = //p' "$builddir/Makefile")
+unitdir=$(sed -n 's/^systemdsystemunitdir = //p' "$builddir/Makefile")
+
+# The container on a network namespace of its own, one veth to this host.
+ns="kairos-ns-$$"
+n=$(( ($$ % 200) + 20 ))
+host_ip="10.231.$n.1"
+guest_ip="10.231.$n.2"
+ip netns add "$ns" || fail "cannot create network namespace $ns"
+trap 'nspawn_stop; ip netns del "$ns" 2>/dev/null; ip link del "kh$n" 2>/dev/null; cleanup' EXIT INT TERM
+ip link add "kh$n" type veth peer name "kg$n" netns "$ns"
+ip addr add "$host_ip/24" dev "kh$n"
+ip link set "kh$n" up
+ip -n "$ns" addr add "$guest_ip/24" dev "kg$n"
+ip -n "$ns" link set "kg$n" up
+ip -n "$ns" link set lo up
+ip -n "$ns" route add default via "$host_ip"
+
+# The relay on the host's side of the veth: the container reaches it there.
+need twist3
+RELAY_PORT=$(free_port)
+RELAY="tcp:$host_ip:$RELAY_PORT"
+bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=$host_ip" >"$WORK/relay.log" 2>&1
+for _ in $(seq 300); do (exec 3<>"/dev/tcp/$host_ip/$RELAY_PORT") 2>/dev/null && break; sleep 0.1; done
+
+mkdir -p "$WORK/etc-kairos"
+printf '[Recovery]\nRelay=%s\nConsole=null\nHostKey=\n' "$RELAY" >"$WORK/etc-kairos/recovery.conf"
+
+binds=(--bind-ro="$dest$prefix:$prefix" --bind-ro="$WORK/etc-kairos:/etc/kairos")
+for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+	binds+=(--bind-ro="$dest$unitdir/$u:/etc/systemd/system/$u")
+done
+# Libraries the build links that the container lacks (the sanitizer runtimes).
+for lib in $(ldd "$dest$prefix/sbin/kairos-recovery" "$dest$prefix/libexec/kairos/kairos-recovery-session" |
+	awk '/=> \// { print $3 }' | sort -u); do
+	[ -e "$NSPAWN_ROOT$lib" ] || binds+=(--bind-ro="$lib:$lib")
+done
+
+nspawn_boot "kairos-$$" --network-namespace-path="/run/netns/$ns" "${binds[@]}"
+nspawn_run systemctl enable kairos-recovery-ssh.socket >/dev/null 2>&1 || fail "cannot enable the plain SSH socket"
+nspawn_run systemctl start kairos-recovery.target || fail "systemctl start kairos-recovery.target failed: $(nspawn_run journalctl -u kairos-recovery -n 20 --no-pager)"
+nspawn_run systemctl is-active -q kairos-recovery.service || fail "kairos-recovery.service is not active"
+for _ in $(seq 100); do
+	status=$(nspawn_run systemctl show -p StatusText --value kairos-recovery)
+	case "$status" in *"relay $RELAY connected"*) break ;; esac
+	sleep 0.1
+done
+case "$status" in
+"Waiting for bridge · relay $RELAY connected · 0 sessions") ;;
+*) fail "status line is '$status'" ;;
+esac
+nspawn_run systemctl status kairos-recovery --no-pager >"$WORK/status.out" 2>&1 || true
+grep -q "Status: \"Waiting for bridge" "$WORK/status.out" || fail "systemctl status does not show the status line: $(head -n 5 "$WORK/status.out")"
+
+password=$(nspawn_run kairos-recovery show | sed -n 's/^Password: *//p')
+[ -n "$password" ] || fail "kairos-recovery show printed no password in the container"
+nspawn_run cat /run/kairos-recovery/token >"$WORK/token"
+chmod 600 "$WORK/token"
+echo "[$guest_ip]:2222 $(nspawn_run cut -d' ' -f1,2 /run/kairos-recovery/host_ed25519_key.pub)" >"$WORK/known_hosts"
+echo "kairos-recovery $(nspawn_run cut -d' ' -f1,2 /run/kairos-recovery/host_ed25519_key.pub)" >>"$WORK/known_hosts"
+
+out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o ConnectTimeout=20 -p 2222 \
+	"root@$guest_ip" 'systemctl is-active kairos-recovery; id -un' 2>"$WORK/ssh.err") ||
+	fail "ssh to the container's plain SSH socket failed: $(cat "$WORK/ssh.err")"
+[ "$out" = "$(printf 'active\nroot')" ] || fail "the container's shell said '$out'"
+out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o HostKeyAlias=kairos-recovery \
+	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-relay --timeout 20" root@recovery 'echo tunnel ok' \
+	2>"$WORK/ssh.err") || fail "ssh through the tunnel (direct) failed: $(cat "$WORK/ssh.err")"
+[ "$out" = "tunnel ok" ] || fail "through the tunnel the shell said '$out'"
+out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o HostKeyAlias=kairos-recovery \
+	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-token-addresses --timeout 20" root@recovery \
+	'echo relay ok' 2>"$WORK/ssh.err") || fail "ssh through the relay failed: $(cat "$WORK/ssh.err")"
+[ "$out" = "relay ok" ] || fail "through the relay the shell said '$out'"
+
+pid_before=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
+nspawn_run systemctl kill -s KILL kairos-recovery
+for _ in $(seq 100); do
+	pid_after=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
+	[ "$pid_after" != 0 ] && [ "$pid_after" != "$pid_before" ] &&
+		nspawn_run systemctl is-active -q kairos-recovery && break
+	sleep 0.1
+done
+[ "$pid_after" != "$pid_before" ] && [ "$pid_after" != 0 ] || fail "systemd did not restart the killed daemon"
+cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail "the restarted daemon shows another token"
+[ "$(nspawn_run kairos-recovery show | sed -n 's/^Password: *//p')" = "$password" ] ||
+	fail "the restarted daemon shows another password"
+
+nspawn_run kairos-recovery rotate >/dev/null || fail "kairos-recovery rotate failed in the container"
+if cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token); then
+	fail "rotate did not change the token"
+fi
+nspawn_run journalctl -u kairos-recovery -o json --no-pager >"$WORK/journal.json"
+grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50607"' "$WORK/journal.json" || fail "no token-rotated entry in the journal"
+grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50604"' "$WORK/journal.json" || fail "no session-opened entry in the journal"
+if grep -q "$password" "$WORK/journal.json"; then
+	fail "the password is in the journal"
+fi
+pass "target started, status '$status', ssh plain/tunnel/relay from outside, restart keeps the token, rotate changes it"
