@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,17 +76,21 @@ int grey_image_orient(const struct grey_image *in, int orientation, struct grey_
         return 0;
 }
 
-int grey_image_downscale(const struct grey_image *in, size_t max_side, struct grey_image *out) {
-        size_t w = in->width, h = in->height, side = MAX(w, h), k, ow, oh;
+size_t grey_image_shrink_factor(const struct grey_image *img, size_t max_side) {
+        size_t side = MAX(img->width, img->height);
+
+        if (max_side == 0)
+                return 1;
+        return MAX(side / max_side + (side % max_side != 0), (size_t) 1);
+}
+
+int grey_image_shrink(const struct grey_image *in, size_t k, struct grey_image *out) {
+        size_t w = in->width, h = in->height, ow, oh;
         _cleanup_free_ uint64_t *acc = NULL;
         int r;
 
-        if (max_side == 0)
+        if (k < 2)
                 return -EINVAL;
-        k = side / max_side + (side % max_side != 0);
-        if (k <= 1)
-                return -EALREADY;
-        /* A very thin picture keeps one pixel across; its boxes are clipped. */
         ow = MAX(w / k, (size_t) 1);
         oh = MAX(h / k, (size_t) 1);
 
@@ -96,6 +101,8 @@ int grey_image_downscale(const struct grey_image *in, size_t max_side, struct gr
         if (r < 0)
                 return r;
 
+        /* Boxes are clipped at the picture's edge (a thin picture); the rest
+         * of the last partial box row or column is dropped. */
         for (size_t oy = 0; oy < oh; oy++) {
                 size_t y0 = oy * k, y1 = MIN(y0 + k, h);
                 uint8_t *dst = out->pixels + oy * ow;
@@ -153,29 +160,50 @@ void grey_image_stretch(struct grey_image *img) {
                 img->pixels[i] = lut[img->pixels[i]];
 }
 
-int grey_image_blur(const struct grey_image *in, struct grey_image *out) {
-        size_t w = in->width, h = in->height;
+static size_t clamp_index(ptrdiff_t i, size_t n) {
+        return i < 0 ? 0 : (size_t) i >= n ? n - 1 : (size_t) i;
+}
+
+int grey_image_blur(const struct grey_image *in, size_t radius, struct grey_image *out) {
+        size_t w = in->width, h = in->height, d = 2 * radius + 1;
+        ptrdiff_t rad = (ptrdiff_t) radius;
+        _cleanup_free_ uint32_t *cols = NULL;
         int r;
 
+        if (radius == 0 || radius > 64)
+                return -EINVAL;
+        cols = calloc(w, sizeof *cols);
+        if (!cols)
+                return -ENOMEM;
         r = grey_image_alloc(out, w, h);
         if (r < 0)
                 return r;
 
-        /* Edges repeat their outermost pixels, so every sum has 9 terms. */
+        /* Running sums, so that the cost does not grow with the radius:
+         * cols[x] holds rows y - radius .. y + radius (indices clamped, so
+         * edge rows count several times), the row sum slides along x. */
+        for (ptrdiff_t i = -rad; i <= rad; i++) {
+                const uint8_t *row = in->pixels + clamp_index(i, h) * w;
+
+                for (size_t x = 0; x < w; x++)
+                        cols[x] += row[x];
+        }
         for (size_t y = 0; y < h; y++) {
-                const uint8_t *rows[3] = {
-                        in->pixels + (y > 0 ? y - 1 : y) * w,
-                        in->pixels + y * w,
-                        in->pixels + (y + 1 < h ? y + 1 : y) * w,
-                };
+                uint8_t *dst = out->pixels + y * w;
+                uint32_t sum = 0;
 
+                if (y > 0) {
+                        const uint8_t *add = in->pixels + clamp_index((ptrdiff_t) y + rad, h) * w;
+                        const uint8_t *sub = in->pixels + clamp_index((ptrdiff_t) y - rad - 1, h) * w;
+
+                        for (size_t x = 0; x < w; x++)
+                                cols[x] += (uint32_t) add[x] - sub[x];
+                }
+                for (ptrdiff_t i = -rad; i <= rad; i++)
+                        sum += cols[clamp_index(i, w)];
                 for (size_t x = 0; x < w; x++) {
-                        size_t xa = x > 0 ? x - 1 : x, xb = x + 1 < w ? x + 1 : x;
-                        unsigned sum = 0;
-
-                        for (size_t i = 0; i < 3; i++)
-                                sum += rows[i][xa] + rows[i][x] + rows[i][xb];
-                        out->pixels[y * w + x] = (uint8_t) ((sum + 4) / 9);
+                        dst[x] = (uint8_t) ((sum + d * d / 2) / (d * d));
+                        sum += cols[clamp_index((ptrdiff_t) x + rad + 1, w)] - cols[clamp_index((ptrdiff_t) x - rad, w)];
                 }
         }
         return 0;

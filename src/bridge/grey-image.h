@@ -28,11 +28,14 @@ int grey_image_copy(const struct grey_image *in, struct grey_image *out);
  * or out of range: a plain copy. out is allocated here. */
 int grey_image_orient(const struct grey_image *in, int orientation, struct grey_image *out);
 
-/* Shrinks by the smallest integer factor that makes neither side exceed
- * max_side, averaging each factor × factor box (area averaging also evens
- * out sensor noise and a screen's pixel grid). -EALREADY if the picture is
- * already small enough: then there is nothing new to try. */
-int grey_image_downscale(const struct grey_image *in, size_t max_side, struct grey_image *out);
+/* Shrinks by an integer factor (≥ 2), averaging each factor × factor box:
+ * area averaging also evens out sensor noise and a screen's pixel grid. A
+ * side shorter than the factor keeps one pixel, from a clipped box. */
+int grey_image_shrink(const struct grey_image *in, size_t factor, struct grey_image *out);
+
+/* The smallest factor that brings the longer side to at most max_side (1 if
+ * it is there already). */
+size_t grey_image_shrink_factor(const struct grey_image *img, size_t max_side);
 
 /* In place: light-on-dark becomes dark-on-light. */
 void grey_image_invert(struct grey_image *img);
@@ -41,5 +44,6 @@ void grey_image_invert(struct grey_image *img);
  * for dim, low-contrast photos. */
 void grey_image_stretch(struct grey_image *img);
 
-/* A 3×3 box blur into out, against moiré and JPEG blocking at full size. */
-int grey_image_blur(const struct grey_image *in, struct grey_image *out);
+/* A (2 radius + 1)² box blur into out, against moiré, a screen's pixel grid
+ * and JPEG blocking, without shrinking. Edges repeat their outer pixels. */
+int grey_image_blur(const struct grey_image *in, size_t radius, struct grey_image *out);

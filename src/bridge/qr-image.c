@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "qr-image.h"
 #include "qr-scan.h"
+#include "qr-variants.h"
 #include "token.h"
 
 /* Larger pictures are first shrunk to this: zbar finds a code that fills
@@ -143,65 +144,6 @@ static int fail_not_a_token(struct qr_image_error *err, const char *name, const 
 
 /* ---- trying variants of the picture ------------------------------------ */
 
-enum variant_op { OP_PLAIN, OP_INVERT, OP_STRETCH, OP_STRETCH_INVERT, OP_BLUR };
-
-static const char *const op_names[] = {
-        [OP_PLAIN] = "plain", [OP_INVERT] = "inverted", [OP_STRETCH] = "stretched",
-        [OP_STRETCH_INVERT] = "stretched+inverted", [OP_BLUR] = "blurred",
-};
-
-/* Sizes of the variants: the picture itself (at most FULL_SIDE_MAX), then
- * smaller, where zbar does better on phone photos: its finder looks for
- * 1:1:3:1:1 runs, which noise and moiré break up at full size. */
-enum { SIZE_FULL, SIZE_1600, SIZE_1000, SIZE_640, _SIZE_MAX };
-static const size_t size_sides[_SIZE_MAX] = { 0, 1600, 1000, 640 };
-
-/* In order: cheap and likely first. A photo of a light-on-dark screen needs
- * an inverted variant; a dim one a stretch; moiré a blur. */
-static const struct { unsigned size; enum variant_op op; } plan[] = {
-        { SIZE_FULL, OP_PLAIN },
-        { SIZE_1600, OP_PLAIN },
-        { SIZE_1000, OP_PLAIN },
-        { SIZE_FULL, OP_INVERT },
-        { SIZE_1000, OP_INVERT },
-        { SIZE_640, OP_PLAIN },
-        { SIZE_1000, OP_STRETCH },
-        { SIZE_1000, OP_STRETCH_INVERT },
-        { SIZE_FULL, OP_BLUR },
-        { SIZE_1600, OP_INVERT },
-        { SIZE_640, OP_INVERT },
-        { SIZE_1600, OP_STRETCH },
-};
-
-struct variants {
-        struct grey_image sized[_SIZE_MAX]; /* made when first needed */
-        bool same_as_larger[_SIZE_MAX];     /* already small enough: nothing new */
-};
-
-static void variants_done(struct variants *v) {
-        for (size_t i = 0; i < _SIZE_MAX; i++)
-                grey_image_free(&v->sized[i]);
-}
-
-/* The picture at a size, or -EALREADY if it is no smaller than a larger one. */
-static int variant_size(struct variants *v, unsigned s, const struct grey_image **ret) {
-        int r;
-
-        if (v->same_as_larger[s])
-                return -EALREADY;
-        if (!v->sized[s].pixels) {
-                /* Always from the full picture: the integer factor then
-                 * lands closest to the size wanted. */
-                r = grey_image_downscale(&v->sized[SIZE_FULL], size_sides[s], &v->sized[s]);
-                if (r == -EALREADY)
-                        v->same_as_larger[s] = true;
-                if (r < 0)
-                        return r;
-        }
-        *ret = &v->sized[s];
-        return 0;
-}
-
 static int64_t now_msec(void) {
         struct timespec ts;
 
@@ -209,9 +151,9 @@ static int64_t now_msec(void) {
         return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Scans the variants in plan order until a token is found or the budget is
+/* Scans the variants in turn until a token is found or the budget is
  * spent. Returns 0 with f filled in, or a negative errno (-ENOMEM, -EIO). */
-static int scan_variants(struct variants *v, const struct qr_image_limits *limits, int64_t start, struct finds *f) {
+static int scan_variants(struct qr_variants *v, const struct qr_image_limits *limits, int64_t start, struct finds *f) {
         _cleanup_(qr_scanner_freep) qr_scanner *scanner = NULL;
         unsigned scans = 0;
         int r;
@@ -220,53 +162,34 @@ static int scan_variants(struct variants *v, const struct qr_image_limits *limit
         if (r < 0)
                 return r;
 
-        for (size_t i = 0; i < ELEMENTSOF(plan); i++) {
-                _cleanup_(grey_image_freep) struct grey_image work = {};
+        for (;;) {
                 const struct grey_image *img;
+                const char *what;
                 int64_t t0 = now_msec();
 
+                /* zbar cannot be interrupted: the budget bounds the scans
+                 * started, and each is bounded by the picture's size. */
                 if (scans >= limits->max_scans || t0 - start >= (int64_t) limits->max_msec) {
                         log_debug("QR image: budget spent after %u scans, %lld ms", scans, (long long) (t0 - start));
-                        break;
+                        return 0;
                 }
-                r = variant_size(v, plan[i].size, &img);
-                if (r == -EALREADY)
-                        continue;
+                r = qr_variants_next(v, &img, &what);
+                if (r == -ENOENT)
+                        return 0;
                 if (r < 0)
                         return r;
-
-                switch (plan[i].op) {
-                case OP_PLAIN:
-                        break;
-                case OP_BLUR:
-                        r = grey_image_blur(img, &work);
-                        if (r < 0)
-                                return r;
-                        img = &work;
-                        break;
-                default:
-                        r = grey_image_copy(img, &work);
-                        if (r < 0)
-                                return r;
-                        if (plan[i].op != OP_INVERT)
-                                grey_image_stretch(&work);
-                        if (plan[i].op != OP_STRETCH)
-                                grey_image_invert(&work);
-                        img = &work;
-                }
 
                 f->n_codes = f->n_tokens = 0;
                 r = qr_scanner_scan(scanner, img, on_found, f);
                 scans++;
-                log_debug("QR image: scan %u, %zux%zu %s: %d QR codes, %lld ms", scans, img->width,
-                          img->height, op_names[plan[i].op], r, (long long) (now_msec() - t0));
+                log_debug("QR image: scan %u, %s: %d QR codes, %lld ms", scans, what, r,
+                          (long long) (now_msec() - t0));
                 if (r < 0)
                         return r;
                 f->most_codes = MAX(f->most_codes, f->n_codes);
                 if (f->n_tokens > 0)
-                        break;
+                        return 0;
         }
-        return 0;
 }
 
 /* ---- decoding ---------------------------------------------------------- */
@@ -277,6 +200,7 @@ static int decode_picture(const uint8_t *data, size_t n, enum image_format forma
         struct image_info info;
         char detail[sizeof info.detail];
         const char *fname = image_format_name(format);
+        size_t k;
         int r;
 
         if (format == IMAGE_FORMAT_PNG)
@@ -318,12 +242,13 @@ static int decode_picture(const uint8_t *data, size_t n, enum image_format forma
                 oriented = (struct grey_image) {};
         }
 
-        r = grey_image_downscale(&stored, FULL_SIDE_MAX, out);
-        if (r == -EALREADY) {
+        k = grey_image_shrink_factor(&stored, FULL_SIDE_MAX);
+        if (k == 1) {
                 *out = stored;
                 stored = (struct grey_image) {};
                 return 0;
         }
+        r = grey_image_shrink(&stored, k, out);
         if (r < 0)
                 return fail(err, QR_IMAGE_NO_MEMORY, r, "There is not enough memory to read %s: free some and try again", name);
         return 0;
@@ -333,7 +258,8 @@ int qr_image_read_token_from_memory(const void *data, size_t n, const char *name
                                     const struct qr_image_limits *limits, char *text, size_t size,
                                     struct qr_image_error *err) {
         struct qr_image_limits lim = limits ? *limits : QR_IMAGE_LIMITS_DEFAULT;
-        _cleanup_(variants_done) struct variants v = {};
+        _cleanup_(qr_variants_freep) struct qr_variants *v = NULL;
+        _cleanup_(grey_image_freep) struct grey_image full = {};
         struct finds f = { .text = text, .size = size };
         enum image_format format;
         char shown_as[160];
@@ -375,11 +301,12 @@ int qr_image_read_token_from_memory(const void *data, size_t n, const char *name
                             "(or send a screenshot) and try again", name, image_format_name(format));
         }
 
-        r = decode_picture(data, n, format, name, &lim, &v.sized[SIZE_FULL], err);
+        r = decode_picture(data, n, format, name, &lim, &full, err);
         if (r < 0)
                 return r;
-
-        r = scan_variants(&v, &lim, start, &f);
+        r = qr_variants_new(&full, &v);
+        if (r >= 0)
+                r = scan_variants(v, &lim, start, &f);
         log_debug("QR image: %lld ms in all", (long long) (now_msec() - start));
         if (r == -ENOMEM)
                 return fail(err, QR_IMAGE_NO_MEMORY, r, "There is not enough memory to read %s: free some and try again", name);

@@ -71,7 +71,7 @@ struct qr_image_limits {
 /* 100 megapixels hold any phone photo (a 12 MP one needs 12 MB in grey). */
 #define QR_IMAGE_MAX_PIXELS (100ULL * 1000 * 1000)
 #define QR_IMAGE_MAX_FILE_SIZE (256ULL * 1024 * 1024)
-#define QR_IMAGE_MAX_SCANS 16
+#define QR_IMAGE_MAX_SCANS 24
 #define QR_IMAGE_MAX_MSEC 10000
 #define QR_IMAGE_LIMITS_DEFAULT                                                                        \
         ((struct qr_image_limits) {                                                               \

@@ -8,6 +8,7 @@
 QRIMAGE_SOURCES = \
 	src/bridge/qr-image.c src/bridge/qr-image.h \
 	src/bridge/qr-scan.c src/bridge/qr-scan.h \
+	src/bridge/qr-variants.c src/bridge/qr-variants.h \
 	src/bridge/image-format.c src/bridge/image-format.h \
 	src/bridge/image-load.h \
 	src/bridge/image-png.c \
