@@ -16,15 +16,30 @@ static bool starts_with(const uint8_t *data, size_t size, const char *magic, siz
 static bool looks_like_text(const uint8_t *data, size_t size) {
         size_t n = MIN(size, (size_t) TEXT_SNIFF);
 
-        /* Printable ASCII, whitespace and UTF-8 bytes; no NUL, no other
+        /* Printable ASCII, whitespace and well-formed UTF-8; no NUL, no other
          * control characters: what an editor or a terminal log writes. */
         for (size_t i = 0; i < n; i++) {
                 uint8_t c = data[i];
+                size_t more;
 
                 if (c == '\t' || c == '\n' || c == '\r' || c == '\f')
                         continue;
                 if (c < 0x20 || c == 0x7f)
                         return false;
+                if (c < 0x80)
+                        continue;
+                if (c >= 0xc2 && c <= 0xdf)
+                        more = 1;
+                else if (c >= 0xe0 && c <= 0xef)
+                        more = 2;
+                else if (c >= 0xf0 && c <= 0xf4)
+                        more = 3;
+                else
+                        return false; /* a stray continuation byte, or never in UTF-8 */
+                /* A sequence cut by the end of what is looked at is fine. */
+                for (; more > 0 && i + 1 < n; more--)
+                        if ((data[++i] & 0xc0) != 0x80)
+                                return false;
         }
         return n > 0;
 }

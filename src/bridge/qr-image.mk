@@ -28,7 +28,9 @@ QRIMAGE_LIBS = libkairos-qrimage.a $(ZBAR_LIBS) $(PNG_LIBS) $(JPEG_LIBS)
 QRIMAGE_FIXTURES = \
 	tests/data/qr-token.png \
 	tests/data/qr-token.jpg \
-	tests/data/qr-url.png
+	tests/data/qr-url.png \
+	tests/data/qr-escape.png \
+	tests/data/blank.png
 EXTRA_DIST += $(QRIMAGE_FIXTURES)
 
 # The test tool: prints the token or the error, exits with the error code.
