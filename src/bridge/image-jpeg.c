@@ -23,7 +23,7 @@ struct jpeg_job {
         struct jpeg_decompress_struct cinfo;
         struct jpeg_error_mgr err;
         jmp_buf jump;
-        bool created, truncated;
+        bool created, truncated, out_of_memory;
         struct image_info *info;
         struct grey_image img;
         uint8_t *row;
@@ -37,8 +37,13 @@ static _Noreturn void fail(j_common_ptr cinfo) {
 }
 
 static void on_error_exit(j_common_ptr cinfo) {
+        struct jpeg_job *job = (struct jpeg_job *) cinfo->client_data;
+
         /* libjpeg's default calls exit(): never in a program that reads files
-         * from strangers. */
+         * from strangers. Running out of memory (or of JPEG_MEMORY_MAX) is
+         * not the file's fault: told apart. */
+        if (cinfo->err->msg_code == JERR_OUT_OF_MEMORY || cinfo->err->msg_code == JERR_NO_BACKING_STORE)
+                job->out_of_memory = true;
         fail(cinfo);
 }
 
@@ -90,7 +95,7 @@ static int decode(struct jpeg_job *job, const uint8_t *data, size_t size, uint64
         int r;
 
         if (setjmp(job->jump))
-                return job->truncated ? -ENODATA : -EBADMSG;
+                return job->truncated ? -ENODATA : job->out_of_memory ? -ENOMEM : -EBADMSG;
 
         jpeg_create_decompress(cinfo);
         job->created = true;

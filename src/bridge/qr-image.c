@@ -83,10 +83,13 @@ struct finds {
         size_t other_size;
 };
 
+/* As token_decode() takes it: any case, after leading whitespace. */
 static bool is_token(const char *data, size_t size) {
-        size_t n = strlen(KAIROS_TOKEN_PREFIX);
+        size_t n = strlen(KAIROS_TOKEN_PREFIX), i = 0;
 
-        return size >= n && strncasecmp(data, KAIROS_TOKEN_PREFIX, n) == 0;
+        while (i < size && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n'))
+                i++;
+        return size - i >= n && strncasecmp(data + i, KAIROS_TOKEN_PREFIX, n) == 0;
 }
 
 static int on_found(const char *data, size_t size, void *userdata) {

@@ -24,7 +24,8 @@
  *   char text[KAIROS_TOKEN_TEXT_MAX];
  *   struct qr_image_error err;
  *
- *   if (qr_image_read_token(path, text, sizeof text, &err) < 0)
+ *   r = qr_image_read_token(path, text, sizeof text, &err);
+ *   if (r < 0)
  *           return log_error_errno(r, "%s", err.message);
  *   r = token_decode(text, &token, &token_err);
  *

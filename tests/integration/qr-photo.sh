@@ -8,7 +8,7 @@
 # its code (qr-image.h). Decoding times are printed for the eye only.
 . "$(dirname "$0")/lib.sh"
 
-need qrencode convert identify python3
+need qrencode zbarimg convert identify python3
 READ="$builddir/tests/tools/qr-image-read"
 [ -x "$READ" ] || fail "$READ is not built (make check builds it)"
 cd "$WORK"
@@ -80,6 +80,8 @@ expect_error() { # FILE EXIT-CODE CODE-NAME MESSAGE-PATTERN
 W=$(identify -format %w code10.png)
 
 echo "# clean renderings"
+# zbarimg, the independent reference, agrees that qrencode wrote the token.
+[ "$(zbarimg --raw -q code.png 2>/dev/null)" = "$TOKEN" ] || fail "zbarimg does not read the token from code.png"
 expect_token code.png
 convert code.png -quality 90 code.jpg
 expect_token code.jpg
