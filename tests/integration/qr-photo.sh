@@ -104,6 +104,13 @@ echo "# blurred, noisy, JPEG quality 50"
 convert code10.png -blur 0x2.5 -attenuate 0.6 +noise Gaussian -quality 50 noisy.jpg
 expect_token noisy.jpg
 
+echo "# dim and low in contrast; shaken (motion blur)"
+convert code10.png -fill gray55 -opaque black -fill gray70 -opaque white -attenuate 0.3 +noise Gaussian \
+	-quality 70 low-contrast.jpg
+expect_token low-contrast.jpg
+convert code10.png -motion-blur 0x5+30 -quality 80 shaken.jpg
+expect_token shaken.jpg
+
 echo "# scaled up to 4000 pixels wide (12 MP phone photo size)"
 convert code10.png -filter Triangle -resize 4000x4000 -attenuate 0.3 +noise Gaussian -quality 85 big.jpg
 expect_token big.jpg
