@@ -231,11 +231,10 @@ static int decode_picture(const uint8_t *data, size_t n, enum image_format forma
                             "%s is a damaged %s picture (%s): copy it again or take a new photo",
                             name, fname, detail[0] ? detail : "the decoder rejects it");
         }
-        log_debug("QR image: %s, %zux%zu, EXIF orientation %d", fname, info.width, info.height, info.orientation);
 
-        /* As a viewer shows it: a mirrored code (orientations 2, 4, 5, 7)
-         * does not decode at all, and the downscaling boxes should see the
-         * picture upright. */
+        /* As a viewer shows it. zbar happens to read codes turned and
+         * mirrored too, but nothing here should rest on that; and sizes in
+         * logs and messages then match the picture the user sees. */
         if (info.orientation != 1) {
                 r = grey_image_orient(&stored, info.orientation, &oriented);
                 if (r < 0)
@@ -244,6 +243,9 @@ static int decode_picture(const uint8_t *data, size_t n, enum image_format forma
                 stored = oriented;
                 oriented = (struct grey_image) {};
         }
+
+        log_debug("QR image: %s, %zux%zu stored, EXIF orientation %d, shown %zux%zu", fname, info.width,
+                  info.height, info.orientation, stored.width, stored.height);
 
         k = grey_image_shrink_factor(&stored, FULL_SIDE_MAX);
         if (k == 1) {

@@ -152,16 +152,20 @@ convert -size 1920x1080 xc:gray10 screen-code.png -geometry +700+200 -composite 
 expect_token screen-photo.jpg
 
 echo "# EXIF orientation: stored turned or mirrored, to be shown upright"
-convert code10.png -rotate -90 -quality 90 stored-turned.jpg
+# Landscape pictures, stored as the camera's sensor saw them: the log shows
+# the sides swapped where the orientation says so (the pixel mapping of all
+# eight is checked in tests/unit/test-qr-image.c).
+convert code10.png -background white -gravity center -extent 800x${W} landscape.png
+convert landscape.png -rotate -90 -quality 90 stored-turned.jpg
 exif_orient stored-turned.jpg exif6.jpg 6
 [ "$(identify -format '%[EXIF:Orientation]' exif6.jpg)" = 6 ] || fail "ImageMagick does not see orientation 6 in exif6.jpg"
-expect_token exif6.jpg "$TOKEN" "EXIF orientation 6"
-convert code10.png -flop -quality 90 stored-mirrored.jpg
+expect_token exif6.jpg "$TOKEN" "${W}x800 stored, EXIF orientation 6, shown 800x${W}"
+convert landscape.png -flop -quality 90 stored-mirrored.jpg
 exif_orient stored-mirrored.jpg exif2.jpg 2
-expect_token exif2.jpg "$TOKEN" "EXIF orientation 2"
-convert code10.png -transverse -resize 3000x3000 -quality 85 stored-transverse.jpg
+expect_token exif2.jpg "$TOKEN" "800x${W} stored, EXIF orientation 2, shown 800x${W}"
+convert landscape.png -transverse -resize 3000x3000 -quality 85 stored-transverse.jpg
 exif_orient stored-transverse.jpg exif7.jpg 7
-expect_token exif7.jpg "$TOKEN" "EXIF orientation 7"
+expect_token exif7.jpg "$TOKEN" "EXIF orientation 7, shown 3000x"
 
 echo "# several codes in one picture: the kairos token is picked"
 convert url.png code10.png +append url-and-token.png
