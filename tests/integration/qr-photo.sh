@@ -101,22 +101,22 @@ convert code10.png -virtual-pixel white -distort Perspective \
 expect_token persp.png
 
 echo "# blurred, noisy, JPEG quality 50"
-convert code10.png -blur 0x2.5 -attenuate 0.6 +noise Gaussian -quality 50 noisy.jpg
+convert -seed 7 code10.png -blur 0x2.5 -attenuate 0.6 +noise Gaussian -quality 50 noisy.jpg
 expect_token noisy.jpg
 
 echo "# dim and low in contrast; shaken (motion blur)"
-convert code10.png -fill gray55 -opaque black -fill gray70 -opaque white -attenuate 0.3 +noise Gaussian \
+convert -seed 7 code10.png -fill gray55 -opaque black -fill gray70 -opaque white -attenuate 0.3 +noise Gaussian \
 	-quality 70 low-contrast.jpg
 expect_token low-contrast.jpg
 convert code10.png -motion-blur 0x5+30 -quality 80 shaken.jpg
 expect_token shaken.jpg
 
 echo "# scaled up to 4000 pixels wide (12 MP phone photo size)"
-convert code10.png -filter Triangle -resize 4000x4000 -attenuate 0.3 +noise Gaussian -quality 85 big.jpg
+convert -seed 7 code10.png -filter Triangle -resize 4000x4000 -attenuate 0.3 +noise Gaussian -quality 85 big.jpg
 expect_token big.jpg
 
 echo "# the code small (15% of the width) in a large noisy picture"
-convert -size 4000x3000 gradient:gray75-gray30 -attenuate 0.5 +noise Gaussian bg.png
+convert -seed 7 -size 4000x3000 gradient:gray75-gray30 -attenuate 0.5 +noise Gaussian bg.png
 convert code10.png -resize 600x600 -background white -rotate 4 small.png
 convert bg.png small.png -geometry +2600+1700 -composite -blur 0x1.2 -quality 80 smallbig.jpg
 expect_token smallbig.jpg
@@ -124,7 +124,7 @@ expect_token smallbig.jpg
 echo "# inverted colours (light on dark), also as a photo"
 convert code10.png -negate inverted.png
 expect_token inverted.png
-convert -size 3000x2000 xc:gray12 -attenuate 0.4 +noise Gaussian \( code10.png -negate -resize 500x500 \) \
+convert -seed 7 -size 3000x2000 xc:gray12 -attenuate 0.4 +noise Gaussian \( code10.png -negate -resize 500x500 \) \
 	-geometry +1300+700 -composite -blur 0x1 -quality 75 inverted-photo.jpg
 expect_token inverted-photo.jpg
 
@@ -138,14 +138,14 @@ expect_token moire-bands.jpg
 S=$(($(identify -format %w code4.png) * 3))
 convert -size 3x3 xc:white -fill gray25 -draw 'point 2,0' -draw 'point 2,1' -draw 'point 2,2' \
 	-draw 'point 0,2' -draw 'point 1,2' cell.png
-convert code4.png -filter point -resize 300% \( -size ${S}x${S} tile:cell.png \) -compose multiply -composite \
+convert -seed 7 code4.png -filter point -resize 300% \( -size ${S}x${S} tile:cell.png \) -compose multiply -composite \
 	-background white -rotate 3 -filter point -resize 61% -attenuate 0.3 +noise Gaussian -quality 75 moire-grid.jpg
 expect_token moire-grid.jpg
 
 echo "# a whole screen photo: pixel grid, perspective, glare, blur, noise, JPEG, 4000x3000"
 convert code4.png -filter point -resize 300% \( -size ${S}x${S} tile:cell.png \) -compose multiply -composite \
 	screen-code.png
-convert -size 1920x1080 xc:gray10 screen-code.png -geometry +700+200 -composite \
+convert -seed 7 -size 1920x1080 xc:gray10 screen-code.png -geometry +700+200 -composite \
 	-virtual-pixel black -distort Perspective '0,0 80,60  1920,0 1800,10  0,1080 40,1040  1920,1080 1890,1075' \
 	-resize 4000x3000! \( -size 4000x3000 radial-gradient:white-gray40 \) -compose multiply -composite \
 	-blur 0x1.5 -attenuate 0.4 +noise Gaussian -quality 70 screen-photo.jpg
