@@ -74,12 +74,12 @@ struct qr_image_limits {
 #define QR_IMAGE_MAX_FILE_SIZE (256ULL * 1024 * 1024)
 #define QR_IMAGE_MAX_SCANS 24
 #define QR_IMAGE_MAX_MSEC 10000
-#define QR_IMAGE_LIMITS_DEFAULT                                                                        \
-        ((struct qr_image_limits) {                                                               \
-                .max_file_size = QR_IMAGE_MAX_FILE_SIZE,                                          \
-                .max_pixels = QR_IMAGE_MAX_PIXELS,                                                \
-                .max_scans = QR_IMAGE_MAX_SCANS,                                                  \
-                .max_msec = QR_IMAGE_MAX_MSEC,                                                    \
+#define QR_IMAGE_LIMITS_DEFAULT                                                            \
+        ((struct qr_image_limits) {                                                        \
+                .max_file_size = QR_IMAGE_MAX_FILE_SIZE,                                   \
+                .max_pixels = QR_IMAGE_MAX_PIXELS,                                         \
+                .max_scans = QR_IMAGE_MAX_SCANS,                                           \
+                .max_msec = QR_IMAGE_MAX_MSEC,                                             \
         })
 
 /* Reads the picture at path and puts the kairos token's text into text
