@@ -1,1 +1,9 @@
-# bridge/local.mk: automake fragment included from Makefile.am; paths from the top.
+# kairos-bridge: the workstation's side. Paths from the top of the tree.
+bin_PROGRAMS += kairos-bridge
+kairos_bridge_SOURCES = \
+	src/bridge/main.c \
+	src/bridge/serve.c src/bridge/serve.h \
+	src/bridge/known-hosts.c src/bridge/known-hosts.h \
+	src/bridge/token-input.c src/bridge/token-input.h
+kairos_bridge_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
+kairos_bridge_LDADD = $(QRIMAGE_LIBS) $(DIAL_LIBS)

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kairos-bridge: from a photo of the QR code (or the token as text) to a
+ * local port where `ssh` reaches the recovery machine's root shell. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "dial.h"
+#include "kdf.h"
+#include "known-hosts.h"
+#include "log.h"
+#include "macro.h"
+#include "serve.h"
+#include "token-input.h"
+
+#define DEFAULT_LISTEN "127.0.0.1:2200"
+#define DEFAULT_TIMEOUT_SEC 60
+
+static struct {
+        enum token_source source;
+        const char *where;
+        const char *listen;
+        bool allow_remote, stdio, show_token, direct_only, relay_only;
+        unsigned timeout_sec;
+        struct dial_options dial;
+} arg = { .listen = DEFAULT_LISTEN, .timeout_sec = DEFAULT_TIMEOUT_SEC };
+
+static void help(void) {
+        printf("Usage: kairos-bridge [OPTIONS] (--qr-code-image PHOTO | --token-file FILE | --token - | TOKEN)\n"
+               "\n"
+               "Reaches a machine in kairos remote recovery mode, from a photo of the QR code\n"
+               "on its screen, and opens a local port for ssh.\n"
+               "\n"
+               "  -i --qr-code-image FILE  read the token from a PNG or JPEG picture of the QR code\n"
+               "  -f --token-file FILE     read the token text from FILE\n"
+               "     --token TEXT|-        the token as text, or - to read it from standard input\n"
+               "                           ($KAIROS_TOKEN works too; a token given on the command\n"
+               "                           line is scrubbed from it, but may already be in your\n"
+               "                           shell history)\n"
+               "  -l --listen ADDR:PORT    where ssh connects (default %s)\n"
+               "     --allow-remote        let --listen use an address that is not loopback\n"
+               "  -r --relay tcp:HOST:PORT also try this relay (repeatable)\n"
+               "  -d --direct ADDR:PORT    also try this address directly (repeatable: a port\n"
+               "                           forward, a NAT, a VM)\n"
+               "     --direct-only         do not use relays\n"
+               "     --relay-only          do not use the token's addresses\n"
+               "     --stdio               carry one connection on stdin/stdout, for\n"
+               "                           ssh -o ProxyCommand='kairos-bridge --stdio ...'\n"
+               "     --show-token          print what the token holds and exit\n"
+               "  -t --timeout SEC         give up reaching the machine after SEC (default %d)\n"
+               "  -v --verbose             say more\n"
+               "     --version             print the version\n"
+               "  -h --help                this text\n"
+               "\n"
+               "Exit status: 0 after Ctrl-C or SIGTERM, 64 usage, 65 not a token, 66 no such\n"
+               "file, 69 machine not reachable in time, 71 cannot listen, 77 token rejected.\n"
+               "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
+}
+
+static int set_source(enum token_source s, const char *where) {
+        if (arg.source != TOKEN_FROM_NONE && arg.source != TOKEN_FROM_ENV) {
+                log_error("Give the token one way only.");
+                return -EINVAL;
+        }
+        arg.source = s;
+        arg.where = where;
+        return 0;
+}
+
+static int parse_argv(int argc, char **argv) {
+        enum { ARG_TOKEN = 0x100, ARG_ALLOW_REMOTE, ARG_STDIO, ARG_SHOW_TOKEN, ARG_VERSION, ARG_DIRECT_ONLY, ARG_RELAY_ONLY };
+        static const struct option options[] = {
+                { "qr-code-image", required_argument, NULL, 'i' },
+                { "token-file", required_argument, NULL, 'f' },
+                { "token", required_argument, NULL, ARG_TOKEN },
+                { "listen", required_argument, NULL, 'l' },
+                { "allow-remote", no_argument, NULL, ARG_ALLOW_REMOTE },
+                { "relay", required_argument, NULL, 'r' },
+                { "direct", required_argument, NULL, 'd' },
+                { "direct-only", no_argument, NULL, ARG_DIRECT_ONLY },
+                { "relay-only", no_argument, NULL, ARG_RELAY_ONLY },
+                { "stdio", no_argument, NULL, ARG_STDIO },
+                { "show-token", no_argument, NULL, ARG_SHOW_TOKEN },
+                { "timeout", required_argument, NULL, 't' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        const char *env = getenv("KAIROS_TOKEN");
+        char *end;
+        int c;
+
+        if (env && *env)
+                arg.source = TOKEN_FROM_ENV, arg.where = env;
+        while ((c = getopt_long(argc, argv, "i:f:l:r:d:t:vh", options, NULL)) >= 0)
+                switch (c) {
+                case 'i':
+                        if (set_source(TOKEN_FROM_IMAGE, optarg) < 0)
+                                return -EINVAL;
+                        break;
+                case 'f':
+                        if (set_source(TOKEN_FROM_FILE, optarg) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_TOKEN:
+                        if (!strcmp(optarg, "-")) {
+                                if (set_source(TOKEN_FROM_STDIN, "-") < 0)
+                                        return -EINVAL;
+                        } else {
+                                if (set_source(TOKEN_FROM_ARGUMENT, strdup(optarg)) < 0)
+                                        return -EINVAL;
+                                token_input_scrub(optarg);
+                        }
+                        break;
+                case 'l': arg.listen = optarg; break;
+                case ARG_ALLOW_REMOTE: arg.allow_remote = true; break;
+                case 'r':
+                        if (arg.dial.n_relays >= DIAL_MAX_RELAYS) {
+                                log_error("At most %d --relay.", DIAL_MAX_RELAYS);
+                                return -EINVAL;
+                        }
+                        arg.dial.relays[arg.dial.n_relays++] = optarg;
+                        break;
+                case 'd':
+                        if (arg.dial.n_direct >= DIAL_MAX_DIRECT) {
+                                log_error("At most %d --direct.", DIAL_MAX_DIRECT);
+                                return -EINVAL;
+                        }
+                        arg.dial.direct[arg.dial.n_direct++] = optarg;
+                        break;
+                case ARG_DIRECT_ONLY: arg.direct_only = true; break;
+                case ARG_RELAY_ONLY: arg.relay_only = true; break;
+                case ARG_STDIO: arg.stdio = true; break;
+                case ARG_SHOW_TOKEN: arg.show_token = true; break;
+                case 't':
+                        errno = 0;
+                        arg.timeout_sec = (unsigned) strtoul(optarg, &end, 10);
+                        if (errno || *end || arg.timeout_sec == 0 || arg.timeout_sec > 86400) {
+                                log_error("--timeout %s: give seconds, 1 to 86400.", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case 'v': log_set_max_level(LOG_DEBUG); break;
+                case ARG_VERSION:
+                        printf("kairos-bridge %s\n", PACKAGE_VERSION);
+                        return 0;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return -EINVAL;
+                }
+        if (optind < argc) {
+                if (optind + 1 < argc || set_source(TOKEN_FROM_ARGUMENT, strdup(argv[optind])) < 0) {
+                        log_error("One token at most; see kairos-bridge --help.");
+                        return -EINVAL;
+                }
+                token_input_scrub(argv[optind]);
+        }
+        if (arg.direct_only && arg.relay_only) {
+                log_error("--direct-only and --relay-only exclude each other.");
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static void progress(void *userdata, const char *line) {
+        log_info("  %s", line);
+}
+
+static void on_changed(void *userdata, unsigned connections, enum dial_path path, const char *where) {
+        sd_notifyf(false, "STATUS=%u connection%s%s%s", connections, connections == 1 ? "" : "s",
+                   path == DIAL_PATH_NONE ? "" : path == DIAL_PATH_RELAY ? " via relay" : " via direct path",
+                   "");
+        if (path != DIAL_PATH_NONE)
+                log_debug("Connection through %s (%u open).", where, connections);
+}
+
+static void show_token(const struct kairos_token *t) {
+        char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], a[64];
+
+        kdf_password(t->secret, password);
+        kdf_service_id(t->secret, id);
+        printf("service:   %s\n", id);
+        printf("password:  %s\n", password);
+        if (t->n_addresses == 0)
+                printf("addresses: none (relay only)\n");
+        for (size_t i = 0; i < t->n_addresses; i++) {
+                address_to_string(&t->addresses[i], a, sizeof a);
+                printf(t->addresses[i].family == AF_INET6 ? "address:   [%s]:%u\n" : "address:   %s:%u\n", a, t->port);
+        }
+        if (t->n_relays == 0)
+                printf("relay:     %s (default)\n", KAIROS_DEFAULT_RELAY);
+        for (size_t i = 0; i < t->n_relays; i++)
+                printf("relay:     %s\n", t->relays[i]);
+        sodium_memzero(password, sizeof password);
+}
+
+/* On a terminal the password is printed; under systemd it goes to a file
+ * of the user's own, and the journal only says where. */
+static void tell_password(const char *password, const char *id) {
+        char dir[4096], path[4200];
+        FILE *f;
+
+        if (!log_is_journal()) {
+                log_info("SSH access password is %s", password);
+                return;
+        }
+        if (known_hosts_dir(dir, sizeof dir) < 0) {
+                log_warning("No private directory for the password file; it is shown on the recovery machine's screen.");
+                return;
+        }
+        snprintf(path, sizeof path, "%s/%s.password", dir, id);
+        umask(077);
+        f = fopen(path, "we");
+        if (!f) {
+                log_warning("Cannot write %s; the password is shown on the recovery machine's screen.", path);
+                return;
+        }
+        fprintf(f, "%s\n", password);
+        fclose(f);
+        log_info("SSH access password is in %s", path);
+}
+
+static int run(void) {
+        char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], dir[4096], kh[4200], alias[64];
+        struct kairos_token token;
+        struct dial_result res;
+        struct bridge *b;
+        struct bridge_callbacks cb = { .changed = on_changed };
+        int r, listen_fd = -1;
+
+        r = token_input_read(arg.source, arg.where, &token);
+        if (r != 0)
+                return r;
+        if (arg.show_token) {
+                show_token(&token);
+                token_clear(&token);
+                return 0;
+        }
+        kdf_password(token.secret, password);
+        kdf_service_id(token.secret, id);
+        arg.dial.token = &token;
+        arg.dial.timeout = arg.timeout_sec * USEC_PER_SEC;
+        arg.dial.progress = progress;
+        arg.dial.skip_relays = arg.direct_only;
+        arg.dial.skip_token_addresses = arg.relay_only;
+
+        signal(SIGPIPE, SIG_IGN);
+        b = bridge_new(&arg.dial, &cb, NULL);
+        if (!b)
+                return EX_OSERR;
+        bridge_handle_signals(b);
+        if (arg.stdio) {
+                r = bridge_stdio(b);
+                bridge_free(b);
+                token_clear(&token);
+                if (r == -ETIMEDOUT)
+                        return EX_UNAVAILABLE;
+                return r < 0 && r != -ECANCELED ? EX_IOERR : 0;
+        }
+
+        listen_fd = bridge_listen(arg.listen, arg.allow_remote);
+        if (listen_fd < 0) {
+                if (listen_fd == -EADDRINUSE)
+                        log_error("%s is already in use (another kairos-bridge?). Choose another with --listen 127.0.0.1:PORT.", arg.listen);
+                else if (listen_fd == -EPERM)
+                        log_error("--listen %s is not a loopback address: anyone who can reach it would reach the recovery machine's SSH. Add --allow-remote if you mean it.", arg.listen);
+                else if (listen_fd == -EINVAL)
+                        log_error("--listen %s: give ADDR:PORT, e.g. 127.0.0.1:2200.", arg.listen);
+                else
+                        log_error_errno(listen_fd, "Cannot listen on %s: %m", arg.listen);
+                bridge_free(b);
+                return listen_fd == -EINVAL || listen_fd == -EPERM ? EX_USAGE : EX_OSERR;
+        }
+
+        log_info("Connecting to the recovery machine (service %s)", id);
+        r = bridge_probe(b, &res);
+        if (r < 0) {
+                close(listen_fd);
+                bridge_free(b);
+                token_clear(&token);
+                if (r == -ECANCELED)
+                        return 0;
+                if (res.handshake_failed) {
+                        log_error("The token was rejected: %s. The QR code may be from an earlier boot or rotated; ask for the current one.",
+                                  res.last_error);
+                        return EX_NOPERM;
+                }
+                log_error("The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach the relay or its address.",
+                          res.last_error[0] ? res.last_error : "no path got through in time");
+                return EX_UNAVAILABLE;
+        }
+        log_info("Recovery machine %s (service %s)", res.hello.hostname, id);
+        tell_password(password, id);
+        snprintf(alias, sizeof alias, "kairos-%s", id);
+        kh[0] = '\0';
+        if (known_hosts_dir(dir, sizeof dir) < 0 || known_hosts_write(dir, alias, &res.hello, kh, sizeof kh) < 0)
+                log_warning("Cannot write a known_hosts file; ssh will ask to confirm the host key.");
+        log_info("SSH server reachable at %s (via %s)", arg.listen, res.where);
+        log_info("To connect, keep this running and run in another terminal:");
+        {
+                const char *colon = strrchr(arg.listen, ':');
+                if (kh[0])
+                        log_info("  ssh -p %s -o HostKeyAlias=%s -o UserKnownHostsFile=%s root@%.*s", colon + 1, alias, kh,
+                                 (int) (colon - arg.listen), arg.listen);
+                else
+                        log_info("  ssh -p %s root@%.*s", colon + 1, (int) (colon - arg.listen), arg.listen);
+        }
+        sd_notifyf(false, "READY=1\nSTATUS=Reachable via %s, 0 connections", res.where);
+        sodium_memzero(password, sizeof password);
+
+        r = bridge_serve(b, listen_fd);
+        sd_notify(false, "STOPPING=1");
+        bridge_free(b);
+        token_clear(&token);
+        log_info("Stopped; all connections closed.");
+        return r < 0 ? EX_OSERR : 0;
+}
+
+int main(int argc, char **argv) {
+        int r;
+
+        log_open();
+        if (sodium_init() < 0)
+                return EX_SOFTWARE;
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EX_USAGE : 0;
+        return run();
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "macro.h"
+#include "serve.h"
+
+struct bridge {
+        struct dial_options options;
+        struct bridge_callbacks cb;
+        void *userdata;
+        pthread_mutex_t lock;
+        pthread_cond_t idle;
+        unsigned connections;
+        enum dial_path preferred;
+        int stop[2]; /* readable once the bridge stops: every pump ends */
+};
+
+struct connection {
+        struct bridge *b;
+        int fd;
+};
+
+struct bridge *bridge_new(const struct dial_options *o, const struct bridge_callbacks *cb, void *userdata) {
+        struct bridge *b = calloc(1, sizeof *b);
+
+        if (!b)
+                return NULL;
+        b->options = *o;
+        b->cb = *cb;
+        b->userdata = userdata;
+        b->preferred = o->prefer;
+        pthread_mutex_init(&b->lock, NULL);
+        pthread_cond_init(&b->idle, NULL);
+        if (pipe2(b->stop, O_CLOEXEC) < 0) {
+                free(b);
+                return NULL;
+        }
+        b->options.cancel_fd = b->stop[0];
+        return b;
+}
+
+void bridge_free(struct bridge *b) {
+        if (!b)
+                return;
+        close(b->stop[0]);
+        close(b->stop[1]);
+        pthread_mutex_destroy(&b->lock);
+        pthread_cond_destroy(&b->idle);
+        free(b);
+}
+
+/* Dials with the path that won last time first. */
+static int dial_preferred(struct bridge *b, struct dial_result *res) {
+        struct dial_options o;
+        int r;
+
+        pthread_mutex_lock(&b->lock);
+        o = b->options;
+        o.prefer = b->preferred;
+        pthread_mutex_unlock(&b->lock);
+        r = dial(&o, res);
+        if (r >= 0) {
+                pthread_mutex_lock(&b->lock);
+                b->preferred = res->path;
+                pthread_mutex_unlock(&b->lock);
+        }
+        return r;
+}
+
+int bridge_probe(struct bridge *b, struct dial_result *res) {
+        uint8_t buf[RECORD_MAX_WIRE];
+        int r = dial_preferred(b, res), n;
+
+        if (r < 0)
+                return r;
+        /* A clean end, so the daemon logs a close and not an error. */
+        n = record_seal(&res->tunnel.send, RECORD_CLOSE, NULL, 0, buf);
+        if (n > 0)
+                (void) write_full(res->tunnel.fd, buf, (size_t) n, deadline_after(USEC_PER_SEC));
+        tunnel_done(&res->tunnel, true);
+        return 0;
+}
+
+static void count(struct bridge *b, int delta, const struct dial_result *res) {
+        unsigned n;
+
+        pthread_mutex_lock(&b->lock);
+        b->connections += (unsigned) delta;
+        n = b->connections;
+        if (n == 0)
+                pthread_cond_broadcast(&b->idle);
+        pthread_mutex_unlock(&b->lock);
+        if (b->cb.changed)
+                b->cb.changed(b->userdata, n, res ? res->path : DIAL_PATH_NONE, res ? res->where : "");
+}
+
+static void *serve_connection(void *userdata) {
+        struct connection *c = userdata;
+        struct bridge *b = c->b;
+        struct dial_result res;
+        int r;
+
+        r = dial_preferred(b, &res);
+        if (r < 0) {
+                log_error("A local connection could not be carried to the recovery machine: %s.",
+                          res.last_error[0] ? res.last_error : "no path got through in time");
+                close(c->fd);
+                count(b, -1, NULL);
+                free(c);
+                return NULL;
+        }
+        count(b, 0, &res);
+        r = tunnel_pump(&res.tunnel, c->fd, c->fd, b->stop[0], NULL);
+        if (r < 0 && r != -ECANCELED)
+                log_warning("Connection through %s ended: %s.", res.where, record_strerror(r));
+        tunnel_done(&res.tunnel, true);
+        close(c->fd);
+        count(b, -1, &res);
+        free(c);
+        return NULL;
+}
+
+int bridge_listen(const char *spec, bool allow_remote) {
+        char host[256], buf[300], port_s[8];
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE }, *ai = NULL;
+        uint16_t port;
+        int fd, one = 1, r;
+
+        snprintf(buf, sizeof buf, "tcp:%s", spec);
+        if (relay_parse(buf, host, sizeof host, &port) < 0)
+                return -EINVAL;
+        snprintf(port_s, sizeof port_s, "%u", port);
+        if (getaddrinfo(host, port_s, &hints, &ai) != 0)
+                return -EINVAL;
+        if (!allow_remote) {
+                bool loopback = ai->ai_family == AF_INET ?
+                        (ntohl(((struct sockaddr_in *) ai->ai_addr)->sin_addr.s_addr) >> 24) == 127 :
+                        IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *) ai->ai_addr)->sin6_addr);
+                if (!loopback) {
+                        freeaddrinfo(ai);
+                        return -EPERM;
+                }
+        }
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                freeaddrinfo(ai);
+                return negative_errno();
+        }
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0) {
+                r = negative_errno();
+                close(fd);
+                freeaddrinfo(ai);
+                return r;
+        }
+        freeaddrinfo(ai);
+        return fd;
+}
+
+static void stop_all(struct bridge *b) {
+        char x = 1;
+
+        (void) !write(b->stop[1], &x, 1); /* for the pumps, if the loop ended otherwise */
+        pthread_mutex_lock(&b->lock);
+        while (b->connections > 0)
+                pthread_cond_wait(&b->idle, &b->lock);
+        pthread_mutex_unlock(&b->lock);
+}
+
+/* SIGINT and SIGTERM write to the stop pipe: dialing, the accept loop and
+ * every pump watch its reading end. */
+static int stop_write_fd = -1;
+
+static void on_signal(int sig) {
+        char x = 1;
+        int saved = errno;
+
+        (void) !write(stop_write_fd, &x, 1);
+        errno = saved;
+}
+
+void bridge_handle_signals(struct bridge *b) {
+        struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+        stop_write_fd = b->stop[1];
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+}
+
+int bridge_serve(struct bridge *b, int listen_fd) {
+        for (;;) {
+                struct pollfd p[2] = { { .fd = listen_fd, .events = POLLIN }, { .fd = b->stop[0], .events = POLLIN } };
+                pthread_attr_t attr;
+                struct connection *c;
+                pthread_t th;
+                int fd;
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[1].revents)
+                        break;
+                fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                c = malloc(sizeof *c);
+                if (!c) {
+                        close(fd);
+                        continue;
+                }
+                *c = (struct connection) { .b = b, .fd = fd };
+                count(b, +1, NULL);
+                pthread_attr_init(&attr);
+                pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+                if (pthread_create(&th, &attr, serve_connection, c) != 0) {
+                        close(fd);
+                        free(c);
+                        count(b, -1, NULL);
+                }
+                pthread_attr_destroy(&attr);
+        }
+        close(listen_fd);
+        stop_all(b);
+        (void) dial_wait_idle(2 * USEC_PER_SEC);
+        return 0;
+}
+
+int bridge_stdio(struct bridge *b) {
+        struct dial_result res;
+        int r = dial_preferred(b, &res);
+
+        if (r < 0)
+                return r;
+        r = tunnel_pump(&res.tunnel, STDIN_FILENO, STDOUT_FILENO, b->stop[0], NULL);
+        tunnel_done(&res.tunnel, true);
+        (void) dial_wait_idle(2 * USEC_PER_SEC);
+        return r;
+}

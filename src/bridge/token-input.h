@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Where the bridge gets the token from, exactly one of: a picture of the QR
+ * code, a file, standard input, $KAIROS_TOKEN, or the command line (then
+ * scrubbed from argv: a token in ps is a root password in ps). */
+
+#include <stddef.h>
+
+#include "token.h"
+
+enum token_source {
+        TOKEN_FROM_NONE,
+        TOKEN_FROM_IMAGE,
+        TOKEN_FROM_FILE,
+        TOKEN_FROM_STDIN,
+        TOKEN_FROM_ENV,
+        TOKEN_FROM_ARGUMENT,
+};
+
+/* Reads and decodes the token. On error, prints one clear message and
+ * returns the sysexits code to exit with (65 not a token, 66 no such file,
+ * 74 cannot read); 0 on success. */
+int token_input_read(enum token_source source, const char *where, struct kairos_token *t);
+
+/* Overwrites a command-line argument in place, so /proc/PID/cmdline no
+ * longer shows it. */
+void token_input_scrub(char *arg);
