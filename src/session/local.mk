@@ -14,6 +14,7 @@ kairos_recovery_session_SOURCES = \
 	src/session/server.h \
 	src/session/ssh-server.c \
 	src/session/auth.c \
+	src/session/authorized-keys.c src/session/authorized-keys.h \
 	src/session/channel.c \
 	src/session/shell.c \
 	src/session/spawn.c src/session/spawn.h \
@@ -25,3 +26,23 @@ kairos_recovery_session_LDADD = $(SHARED_LIBS) $(LIBSSH_LIBS) -lutil
 check_PROGRAMS += tests/tools/session-launch
 tests_tools_session_launch_SOURCES = tests/tools/session-launch.c
 tests_tools_session_launch_LDADD = $(SHARED_LIBS)
+
+# Unit test of the helper's inputs (configuration, authorized_keys, event text).
+check_PROGRAMS += tests/unit/test-session-config
+TESTS += tests/unit/test-session-config
+tests_unit_test_session_config_SOURCES = tests/unit/test-session-config.c \
+	src/session/control.c src/session/authorized-keys.c
+tests_unit_test_session_config_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) -I$(top_srcdir)/src/session
+tests_unit_test_session_config_LDADD = $(SHARED_LIBS) $(LIBSSH_LIBS)
+
+# Integration tests: the helper behind session-launch, with OpenSSH's ssh,
+# scp, sftp and rsync as the clients (root; skipped otherwise, never in CI).
+SESSION_TESTS = \
+	tests/integration/session-exec.sh \
+	tests/integration/session-shell.sh \
+	tests/integration/session-transfer.sh \
+	tests/integration/session-forward.sh \
+	tests/integration/session-auth.sh \
+	tests/integration/session-tunnel.sh
+TESTS += $(SESSION_TESTS)
+EXTRA_DIST += $(SESSION_TESTS) tests/integration/session-lib.sh

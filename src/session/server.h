@@ -21,6 +21,7 @@
 #include <sys/ioctl.h>
 #include <sys/types.h>
 
+#include "authorized-keys.h"
 #include "control.h"
 #include "io.h"
 #include "kdf.h"
@@ -124,9 +125,6 @@ int server_run(const struct session_config *c, int fd, usec_t deadline, char *re
 void server_end(struct server *s, const char *reason);
 
 /* auth.c */
-int authorized_keys_parse(const char *text, ssh_key **ret_keys, size_t *ret_n);
-int authorized_keys_load(const char *path, ssh_key **ret_keys, size_t *ret_n);
-void authorized_keys_free(ssh_key *keys, size_t n);
 void auth_handle(struct server *s, ssh_message msg);
 
 /* channel.c */

@@ -243,6 +243,7 @@ static int server_setup(struct server *s, int fd) {
                         r = log_error_errno(-EINVAL, "Cannot load host key %s: %s", s->config->hostkeys[i],
                                             ssh_get_error(bind));
                         ssh_bind_free(bind);
+                        server_end(s, "host key unusable");
                         return r;
                 }
         s->ssh = ssh_new();

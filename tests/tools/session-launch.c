@@ -7,6 +7,8 @@
  *                  [--auth-timeout SEC] [--hostname NAME] [--listen ADDR:PORT]
  *                  [--config-file F] [--extra "KEY VALUE"]...
  *   session-launch password --token-file F
+ *   session-launch secret --token-file F
+ *   session-launch hello --token-file F --listen ADDR:PORT
  *
  * serve listens on ADDR:PORT (default 127.0.0.1:0) and prints
  * "listening ADDR:PORT"; for each connection it fork+execs the helper with
@@ -18,7 +20,11 @@
  *   N EVENT...            as the helper sent it
  *   N exit STATUS | N signal NAME
  *
- * password prints the SSH password derived from the token's secret. */
+ * password prints the SSH password derived from the token's secret, secret
+ * the secret in hex (as the datagram carries it): tests look for both where
+ * they must not be. hello connects to a helper with transport tunnel at
+ * ADDR:PORT, makes the tunnel and prints the hello it receives, one line
+ * each: "host NAME", "key TYPE BASE64". */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -35,6 +41,7 @@
 #include <unistd.h>
 
 #include "kdf.h"
+#include "tunnel.h"
 #include "session-protocol.h"
 #include "token.h"
 
@@ -205,6 +212,39 @@ static int listen_socket(void) {
         return fd;
 }
 
+static int hello(void) {
+        struct sockaddr_in a = { .sin_family = AF_INET };
+        struct kairos_hello h;
+        uint8_t psk[KAIROS_PSK_SIZE];
+        struct tunnel t;
+        char host[64];
+        unsigned port;
+        int fd, r;
+
+        if (!token_file || load_token() < 0)
+                return 1;
+        if (sscanf(listen_on, "%63[^:]:%u", host, &port) != 2 || inet_pton(AF_INET, host, &a.sin_addr) != 1)
+                return 64;
+        a.sin_port = htons((uint16_t) port);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &a, sizeof a) < 0) {
+                fprintf(stderr, "session-launch: connect %s: %m\n", listen_on);
+                return 1;
+        }
+        kdf_psk(token.secret, psk);
+        r = tunnel_initiate(&t, fd, psk, &h, deadline_after(10 * USEC_PER_SEC));
+        sodium_memzero(psk, sizeof psk);
+        if (r < 0) {
+                fprintf(stderr, "session-launch: tunnel: %s\n", record_strerror(r));
+                return 1;
+        }
+        printf("version %u\nhost %s\n", h.version, h.hostname);
+        for (size_t i = 0; i < h.n_keys; i++)
+                printf("key %s\n", h.keys[i]);
+        tunnel_done(&t, true);
+        return 0;
+}
+
 static int serve(void) {
         sigset_t mask;
         int lfd, sfd;
@@ -314,7 +354,17 @@ int main(int argc, char **argv) {
                 kdf_password(token.secret, password);
                 printf("%s\n", password);
                 r = 0;
-        } else if (!strcmp(argv[1], "serve"))
+        } else if (!strcmp(argv[1], "secret")) {
+                char hex[2 * KAIROS_SECRET_SIZE + 1];
+
+                if (!token_file || load_token() < 0)
+                        return 1;
+                sodium_bin2hex(hex, sizeof hex, token.secret, sizeof token.secret);
+                printf("%s\n", hex);
+                r = 0;
+        } else if (!strcmp(argv[1], "hello"))
+                r = hello();
+        else if (!strcmp(argv[1], "serve"))
                 r = serve();
         else {
                 fprintf(stderr, "session-launch: unknown command %s\n", argv[1]);
