@@ -75,12 +75,11 @@ int main(int argc, char **argv) {
         prctl(PR_SET_DUMPABLE, 0);
         signal(SIGPIPE, SIG_IGN);
         /* Before any thread exists, so that all inherit the mask and these
-         * arrive only through the loop's signalfd. */
+         * arrive only through the loop's signalfd. SIGTERM and the like
+         * keep their default (the end) until there is something to end
+         * gracefully: the SSH server blocks them when it starts. */
         sigemptyset(&mask);
         sigaddset(&mask, SIGCHLD);
-        sigaddset(&mask, SIGTERM);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGUSR1);
         sigprocmask(SIG_BLOCK, &mask, NULL);
         if (sodium_init() < 0 || ssh_init() < 0) {
@@ -105,6 +104,10 @@ int main(int argc, char **argv) {
         if (c.transport == SESSION_TRANSPORT_TUNNEL) {
                 fd = tunnel_transport_start(&tt, SESSION_FD_CONNECTION, &c, deadline);
                 if (fd < 0) {
+                        /* tunnel-failed was final; after tunnel-established,
+                         * closed is. */
+                        if (tt.established)
+                                control_event("closed tunnel: %s", record_strerror(fd));
                         config_done(&c);
                         ssh_finalize();
                         return 1;

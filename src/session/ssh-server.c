@@ -121,7 +121,7 @@ static void handle_signals(struct server *s) {
 
 static int key_exchange(struct server *s) {
         for (;;) {
-                struct pollfd p = { .fd = s->fd };
+                struct pollfd p[2] = { { .fd = s->fd }, { .fd = s->signal_fd, .events = POLLIN } };
                 int r = ssh_handle_key_exchange(s->ssh);
 
                 if (r == SSH_OK)
@@ -133,14 +133,18 @@ static int key_exchange(struct server *s) {
                         server_end(s, reason);
                         return -EPROTO;
                 }
-                p.events = session_events(s);
-                r = poll(&p, 1, poll_timeout(s->deadline));
+                p[0].events = session_events(s);
+                r = poll(p, 2, poll_timeout(s->deadline));
                 if (r < 0 && errno != EINTR)
                         return negative_errno();
                 if (r == 0) {
                         server_end(s, "key exchange timeout");
                         return -ETIMEDOUT;
                 }
+                if (p[1].revents)
+                        handle_signals(s);
+                if (s->done)
+                        return -ECANCELED;
         }
 }
 
@@ -165,7 +169,7 @@ static void loop(struct server *s) {
                  * queued request points to its channel. */
                 pump_session(s);
                 channels_collect(s);
-                if (!session_alive(s))
+                if (!session_alive(s) || s->done)
                         break;
                 if (!s->authenticated && now_usec() >= s->deadline) {
                         ssh_session_set_disconnect_message(s->ssh, "Authentication timeout");
@@ -227,6 +231,7 @@ static int server_setup(struct server *s, int fd) {
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGUSR1);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
         if (s->signal_fd < 0 || pipe2(s->forward_notify, O_NONBLOCK | O_CLOEXEC) < 0)
                 return log_error_errno(negative_errno(), "Cannot set up the loop: %m");

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,7 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
                            usec_t deadline) {
         struct kairos_hello hello = { .version = KAIROS_PROTOCOL_VERSION };
         uint8_t psk[KAIROS_PSK_SIZE];
+        sigset_t mask;
         int sp[2], r;
 
         *tt = (struct tunnel_transport) {
@@ -64,6 +66,7 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
         /* Only now, after key confirmation, is there a tunnel: a replayed
          * first handshake message never gets this far. */
         control_event("tunnel-established");
+        tt->established = true;
         log_info("Tunnel from %s established.", c->peer);
 
         r = tunnel_send_hello(&tt->tunnel, &hello, deadline);
@@ -82,6 +85,13 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
                 close(sp[0]);
                 goto fail;
         }
+        /* The pump thread must never take SIGTERM and the like: the loop
+         * reads them from its signalfd and ends the sessions gracefully. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGHUP);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
         r = -pthread_create(&tt->thread, NULL, pump_thread, tt);
         if (r < 0) {
                 log_error_errno(r, "Cannot start the tunnel pump: %m");

@@ -18,6 +18,7 @@ struct tunnel_transport {
         int done_fd[2];  /* closed by the pump thread when it returns */
         pthread_t thread;
         bool running;
+        bool established;  /* tunnel-established was reported */
         int result;      /* tunnel_pump()'s, once done */
 };
 

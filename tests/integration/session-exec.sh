@@ -145,6 +145,18 @@ wait "$master" || true
 after=$(grep -c ' authenticated ' "$WORK/events.log")
 [ "$after" = $((before + 1)) ] || fail "multiplexing took $((after - before)) authentications, expected 1"
 
+# SIGTERM to a helper (kairos-recovery stopping): its session's job gets
+# SIGHUP, the helper reports and ends well, the client sees the end.
+sssh kairos-test 'trap "echo hangup >'"$WORK/hup"'; exit 0" HUP; echo started; sleep 60 & wait' \
+	</dev/null >"$WORK/term.out" 2>&1 &
+client=$!
+wait_log "$WORK/term.out" started 10
+helper=$(grep '^[0-9]* pid ' "$WORK/events.log" | tail -n 1 | cut -d' ' -f3)
+kill -TERM "$helper"
+timeout 10 tail --pid="$client" -f /dev/null || fail "the client did not end after SIGTERM to its helper"
+wait_log "$WORK/events.log" " closed terminated by a signal$" 5
+wait_log "$WORK/hup" hangup 5
+
 helpers_done
 grep -q " closed client disconnected$" "$WORK/events.log" || fail "no \"closed client disconnected\" event"
-pass "exec: status, streams, signals, 32 MiB each way, environment, no secrets, fds, 4 at once, multiplexing"
+pass "exec: status, streams, signals, 32 MiB each way, environment, no secrets, fds, 4 at once, multiplexing, SIGTERM"
