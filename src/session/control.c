@@ -189,11 +189,17 @@ void control_event(const char *format, ...) {
                 return;
         /* SEQPACKET keeps each event one datagram; never block on a busy
          * main process for long, and never die of SIGPIPE. */
-        if (send(control_fd, text, MIN((size_t) n, sizeof text - 1), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-                if (errno == EAGAIN && fd_wait(control_fd, POLLOUT, deadline_after(2 * USEC_PER_SEC)) >= 0 &&
-                    send(control_fd, text, MIN((size_t) n, sizeof text - 1), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+        for (unsigned attempt = 0;; attempt++) {
+                int r = 0;
+
+                if (send(control_fd, text, MIN((size_t) n, sizeof text - 1), MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
                         return;
-                log_warning_errno(negative_errno(), "Cannot report \"%s\" to the main process: %m", text);
+                r = negative_errno();
+                if (r == -EAGAIN && attempt == 0 &&
+                    fd_wait(control_fd, POLLOUT, deadline_after(2 * USEC_PER_SEC)) >= 0)
+                        continue;
+                log_warning_errno(r, "Cannot report \"%s\" to the main process: %m", text);
+                return;
         }
 }
 

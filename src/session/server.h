@@ -92,7 +92,7 @@ struct channel {
 struct forward_request;
 
 struct server {
-        const struct session_config *config;
+        struct session_config *config;
         ssh_session ssh;
         int fd;
         bool fd_owned;             /* until libssh has it */
@@ -121,7 +121,7 @@ struct server {
 };
 
 /* ssh-server.c */
-int server_run(const struct session_config *c, int fd, usec_t deadline, char *reason, size_t reason_size);
+int server_run(struct session_config *c, int fd, usec_t deadline, char *reason, size_t reason_size);
 void server_end(struct server *s, const char *reason);
 
 /* auth.c */

@@ -270,10 +270,12 @@ static int server_setup(struct server *s, int fd) {
         ssh_set_blocking(s->ssh, 0);
         ssh_set_auth_methods(s->ssh, SSH_AUTH_METHOD_PASSWORD | (s->n_authorized ? SSH_AUTH_METHOD_PUBLICKEY : 0));
         kdf_password(s->config->secret, s->password);
+        /* Everything the secret is needed for has been derived. */
+        sodium_memzero(s->config->secret, sizeof s->config->secret);
         return 0;
 }
 
-int server_run(const struct session_config *c, int fd, usec_t deadline, char *reason, size_t reason_size) {
+int server_run(struct session_config *c, int fd, usec_t deadline, char *reason, size_t reason_size) {
         struct server s = {
                 .config = c,
                 .fd = -EBADF,

@@ -30,6 +30,13 @@ for code in 0 1 255; do
 	[ "$rc" = "$code" ] || fail "exit $code came back as $rc"
 done
 
+# A shell without a pty (ssh -T), its commands from stdin: root's login
+# shell, and its exit status.
+rc=0
+out=$(printf 'echo "$0"\nexit 5\n' | sssh -T kairos-test) || rc=$?
+[ "$rc" = 5 ] || fail "a shell without a pty exited with $rc, expected 5"
+[ "$out" = "-$(basename "$(getent passwd root | cut -d: -f7)")" ] || fail "a shell without a pty is \"$out\""
+
 # Death by a signal is reported as such (ssh exits 255 and says so).
 rc=0
 sssh kairos-test 'kill -TERM $$' </dev/null 2>"$WORK/err" || rc=$?

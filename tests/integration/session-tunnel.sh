@@ -10,16 +10,24 @@
 need scp cmp
 
 session_setup
-start_server --transport tunnel --auth-timeout 6 --hostname recovery-box
+ssh-keygen -q -t ecdsa -N '' -f "$WORK/hostkey-ecdsa" || fail "ssh-keygen failed"
+start_server --transport tunnel --auth-timeout 6 --hostname recovery-box --hostkey "$WORK/hostkey-ecdsa"
 
-# The hello: the host name and the host key as ssh will see it.
+# The hello: the host name and the host keys as ssh will see them.
 "$LAUNCH" hello --token-file "$WORK/token" --listen "127.0.0.1:$PORT" >"$WORK/hello" ||
 	fail "no hello from the helper"
 grep -qx "host recovery-box" "$WORK/hello" || fail "hello: wrong host name: $(cat "$WORK/hello")"
-grep -qx "key $(cut -d' ' -f1,2 "$WORK/hostkey.pub")" "$WORK/hello" ||
-	fail "hello: the host key is not the public half of the host key file: $(cat "$WORK/hello")"
-[ "$(grep -c '^key ' "$WORK/hello")" = 1 ] || fail "hello: more keys than the one host key"
+for k in hostkey hostkey-ecdsa; do
+	grep -qx "key $(cut -d' ' -f1,2 "$WORK/$k.pub")" "$WORK/hello" ||
+		fail "hello: the public half of $k is not in it: $(cat "$WORK/hello")"
+done
+[ "$(grep -c '^key ' "$WORK/hello")" = 2 ] || fail "hello: not exactly the two host keys"
 wait_log "$WORK/events.log" "^1 tunnel-established$" 5
+# A known_hosts entry written from the hello's ECDSA line is what ssh checks.
+echo "kairos-test $(sed -n 's/^key \(ecdsa-sha2-nistp256 .*\)$/\1/p' "$WORK/hello")" >"$WORK/known_hosts.ecdsa"
+out=$(sssh -o HostKeyAlgorithms=ecdsa-sha2-nistp256 -o UserKnownHostsFile="$WORK/known_hosts.ecdsa" \
+	kairos-test 'echo ecdsa-ok' </dev/null) || fail "ssh with the ECDSA host key from the hello failed"
+[ "$out" = ecdsa-ok ] || fail "ssh with the ECDSA host key from the hello: \"$out\""
 
 # exec through the tunnel.
 rc=0
