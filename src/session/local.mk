@@ -18,7 +18,8 @@ kairos_recovery_session_SOURCES = \
 	src/session/channel.c \
 	src/session/shell.c \
 	src/session/spawn.c src/session/spawn.h \
-	src/session/forward.c
+	src/session/forward.c \
+	src/session/keygen.c src/session/keygen.h
 kairos_recovery_session_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS)
 kairos_recovery_session_LDADD = $(SHARED_LIBS) $(LIBSSH_LIBS) -lutil
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "keygen.h"
 #include "log.h"
 #include "server.h"
 #include "session-protocol.h"
@@ -62,6 +63,8 @@ int main(int argc, char **argv) {
         log_open();
         if (getenv("KAIROS_SESSION_DEBUG"))
                 log_set_max_level(LOG_DEBUG);
+        if (argc == 3 && !strcmp(argv[1], "--generate-host-key"))
+                return keygen_host_key(argv[2]) < 0 ? 1 : 0;
         if (argc > 1) {
                 fprintf(stderr, "%s takes no arguments; kairos-recovery starts it for each connection.\n",
                         program_invocation_short_name);
@@ -99,7 +102,9 @@ int main(int argc, char **argv) {
          * instead of leaving it for ever; harmless on a relay connection
          * that has it already. */
         (void) socket_set_keepalive(SESSION_FD_CONNECTION, 60, 10, 6);
-        log_info("Connection from %s (%s).", c.peer, c.transport == SESSION_TRANSPORT_TUNNEL ? "tunnel" : "ssh");
+        /* The main process logs what matters, aggregated: a flood of
+         * connections must not push real events out of the journal. */
+        log_debug("Connection from %s (%s).", c.peer, c.transport == SESSION_TRANSPORT_TUNNEL ? "tunnel" : "ssh");
 
         if (c.transport == SESSION_TRANSPORT_TUNNEL) {
                 fd = tunnel_transport_start(&tt, SESSION_FD_CONNECTION, &c, deadline);
@@ -126,7 +131,7 @@ int main(int argc, char **argv) {
                 close(SESSION_FD_CONNECTION);
         }
         control_event("closed %s", reason);
-        log_info("Connection from %s closed: %s.", c.peer, reason);
+        log_debug("Connection from %s closed: %s.", c.peer, reason);
         config_done(&c);
         ssh_finalize();
         return r < 0 ? 1 : 0;

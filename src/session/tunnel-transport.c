@@ -61,7 +61,7 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
                 else if (r == -ECONNRESET)
                         why = "the peer closed during the handshake";
                 control_event("tunnel-failed %s", why);
-                return log_warning_errno(r, "Tunnel from %s not established: %s.", c->peer, why);
+                return log_debug_errno(r, "Tunnel from %s not established: %s.", c->peer, why);
         }
         /* Only now, after key confirmation, is there a tunnel: a replayed
          * first handshake message never gets this far. */

@@ -7,6 +7,10 @@ INTEGRATION_TESTS = \
 	tests/integration/relay-tamper.sh \
 	tests/integration/relay-proxy.sh \
 	tests/integration/direct-wins.sh \
-	tests/integration/relay-waiters.sh
+	tests/integration/relay-waiters.sh \
+	tests/integration/recovery-ssh.sh \
+	tests/integration/recovery-abuse.sh \
+	tests/integration/recovery-nspawn.sh
 TESTS += $(INTEGRATION_TESTS)
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
+	tests/integration/lib-recovery.sh tests/integration/lib-nspawn.sh

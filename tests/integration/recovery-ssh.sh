@@ -29,8 +29,8 @@ sshpass -p "$PASSWORD" scp -O -q -o UserKnownHostsFile="$KNOWN_HOSTS" -o HostKey
 	root@recovery:"$WORK/blob" "$WORK/blob.scp-O" || fail "scp -O through the relay failed"
 cmp "$WORK/blob" "$WORK/blob.scp-O" || fail "scp -O did not copy byte for byte"
 printf 'put %s %s\nget %s %s\n' "$WORK/blob" "$WORK/blob.sftp-up" "$WORK/blob" "$WORK/blob.sftp-down" |
-	sshpass -p "$PASSWORD" sftp -q -b - -o UserKnownHostsFile="$KNOWN_HOSTS" -P "$SSH_PORT" root@127.0.0.1 \
-	>/dev/null || fail "sftp -b over the plain socket failed"
+	sshpass -p "$PASSWORD" sftp -q -o BatchMode=no -b - -o UserKnownHostsFile="$KNOWN_HOSTS" -P "$SSH_PORT" root@127.0.0.1 \
+	>"$WORK/sftp.log" 2>&1 || fail "sftp -b over the plain socket failed: $(tail -n 3 "$WORK/sftp.log")"
 cmp "$WORK/blob" "$WORK/blob.sftp-down" || fail "sftp get did not copy byte for byte"
 mkdir -p "$WORK/tree/a/b" && echo one >"$WORK/tree/a/1" && cp "$WORK/blob" "$WORK/tree/a/b/2"
 sshpass -p "$PASSWORD" rsync -a -e "ssh -o UserKnownHostsFile=$KNOWN_HOSTS -p $SSH_PORT" "$WORK/tree/" \
