@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "io.h"
 #include "log.h"
 #include "macro.h"
+#include "ratelimit.h"
 #include "session-protocol.h"
 #include "sessions.h"
 
@@ -20,7 +22,7 @@
  * and plain SSH connections are refused until the minute has passed. */
 #define FAILURE_WINDOW (60 * USEC_PER_SEC)
 #define FAILURES_PER_WINDOW 30
-/* Failed tunnel handshakes logged one by one per minute; the rest summed up. */
+/* Failed handshakes and refusals logged one by one per minute; the rest summed up. */
 #define TUNNEL_FAILURES_LOGGED 5
 
 struct session {
@@ -44,8 +46,7 @@ struct sessions {
         unsigned next_id, n, max_unauthenticated, total;
         usec_t failure_window_start;
         unsigned failures;
-        usec_t tunnel_window_start;
-        unsigned tunnel_failures;
+        struct ratelimit tunnel_log, refuse_log;
 };
 
 static void changed(struct sessions *s) {
@@ -81,19 +82,32 @@ static const char *transport_name(enum session_transport t) {
 }
 
 static void note_tunnel_failure(struct sessions *s, struct session *x, const char *reason) {
-        usec_t now = now_usec();
+        unsigned held;
+        bool go = ratelimit_below(&s->tunnel_log, &held);
 
-        if (now - s->tunnel_window_start > FAILURE_WINDOW) {
-                if (s->tunnel_failures > TUNNEL_FAILURES_LOGGED)
-                        log_warning("%u more tunnel handshakes failed in the last minute (not logged one by one).",
-                                    s->tunnel_failures - TUNNEL_FAILURES_LOGGED);
-                s->tunnel_window_start = now;
-                s->tunnel_failures = 0;
-        }
-        if (++s->tunnel_failures <= TUNNEL_FAILURES_LOGGED)
+        if (held > 0)
+                log_warning("%u more tunnel handshakes failed in the last minute (not logged one by one).", held);
+        if (go)
                 log_struct(LOG_NOTICE, 0, MESSAGE_ID_TUNNEL_FAILED,
                            (const char *[]) { "KAIROS_PATH=tunnel", NULL },
                            "Tunnel from %s not established: %s.", x->peer, reason);
+}
+
+_printf_(2, 3)
+static void log_refusal(struct sessions *s, const char *fmt, ...) {
+        unsigned held;
+        bool go = ratelimit_below(&s->refuse_log, &held);
+        char line[512];
+        va_list ap;
+
+        if (held > 0)
+                log_warning("%u more connections refused in the last minute (not logged one by one).", held);
+        if (!go)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        log_warning("%s", line);
 }
 
 /* One report of the helper: "event arguments". */
@@ -190,13 +204,13 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
         pid_t pid;
 
         if (unauthenticated(s) >= s->max_unauthenticated) {
-                log_warning("Refusing a connection from %s: %u connections have not authenticated yet.", peer,
+                log_refusal(s, "Refusing a connection from %s: %u connections have not authenticated yet.", peer,
                             s->max_unauthenticated);
                 close(fd);
                 return -EBUSY;
         }
         if (transport == SESSION_SSH && refusing_plain_ssh(s)) {
-                log_warning("Refusing a plain SSH connection from %s: %u password failures in the last minute.",
+                log_refusal(s, "Refusing a plain SSH connection from %s: %u password failures in the last minute.",
                             peer, s->failures);
                 close(fd);
                 return -EBUSY;
@@ -283,6 +297,8 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthen
         s->max_unauthenticated = MAX(max_unauthenticated, 1u);
         s->cb = *cb;
         s->userdata = userdata;
+        s->tunnel_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
+        s->refuse_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
         *ret = s;
         return 0;
 }
