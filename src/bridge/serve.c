@@ -61,8 +61,9 @@ void bridge_free(struct bridge *b) {
         free(b);
 }
 
-/* Dials with the path that won last time first. */
-static int dial_preferred(struct bridge *b, struct dial_result *res) {
+/* Dials with the path that won last time first. Progress is for the first
+ * dial only: later, each ssh connection would repeat it. */
+static int dial_preferred(struct bridge *b, struct dial_result *res, bool progress) {
         struct dial_options o;
         int r;
 
@@ -70,6 +71,8 @@ static int dial_preferred(struct bridge *b, struct dial_result *res) {
         o = b->options;
         o.prefer = b->preferred;
         pthread_mutex_unlock(&b->lock);
+        if (!progress)
+                o.progress = NULL;
         r = dial(&o, res);
         if (r >= 0) {
                 pthread_mutex_lock(&b->lock);
@@ -81,7 +84,7 @@ static int dial_preferred(struct bridge *b, struct dial_result *res) {
 
 int bridge_probe(struct bridge *b, struct dial_result *res) {
         uint8_t buf[RECORD_MAX_WIRE];
-        int r = dial_preferred(b, res), n;
+        int r = dial_preferred(b, res, true), n;
 
         if (r < 0)
                 return r;
@@ -112,7 +115,7 @@ static void *serve_connection(void *userdata) {
         struct dial_result res;
         int r;
 
-        r = dial_preferred(b, &res);
+        r = dial_preferred(b, &res, false);
         if (r < 0) {
                 log_error("A local connection could not be carried to the recovery machine: %s.",
                           res.last_error[0] ? res.last_error : "no path got through in time");
@@ -242,7 +245,7 @@ int bridge_serve(struct bridge *b, int listen_fd) {
 
 int bridge_stdio(struct bridge *b) {
         struct dial_result res;
-        int r = dial_preferred(b, &res);
+        int r = dial_preferred(b, &res, true);
 
         if (r < 0)
                 return r;

@@ -62,7 +62,7 @@ nspawn_boot() {
 		[ "$i" -lt 120 ] || fail "the container's systemd did not come up in 60 s: $(cat "$WORK/nspawn-state")"
 		sleep 0.5
 	done
-	trap 'nspawn_stop; cleanup' EXIT INT TERM
+	at_cleanup nspawn_stop
 }
 
 nspawn_run() { # CMD... inside the container

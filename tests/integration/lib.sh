@@ -9,8 +9,16 @@ TUNNEL="$builddir/tests/tools/kairos-tunnel"
 TEST_NAME=$(basename "$0" .sh)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/kairos-$TEST_NAME.XXXXXX")
 PIDS=""
+AT_CLEANUP=""
+
+# Commands run at the end, last registered first (containers before the
+# namespaces they live in).
+at_cleanup() {
+	AT_CLEANUP="$1; $AT_CLEANUP"
+}
 
 cleanup() {
+	eval "$AT_CLEANUP" 2>/dev/null || true
 	for p in $PIDS; do
 		kill "$p" 2>/dev/null || true
 	done

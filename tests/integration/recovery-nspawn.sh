@@ -20,7 +20,7 @@ n=$(( ($$ % 200) + 20 ))
 host_ip="10.231.$n.1"
 guest_ip="10.231.$n.2"
 ip netns add "$ns" || fail "cannot create network namespace $ns"
-trap 'nspawn_stop; ip netns del "$ns" 2>/dev/null; ip link del "kh$n" 2>/dev/null; cleanup' EXIT INT TERM
+at_cleanup "ip netns del $ns; ip link del kh$n"
 ip link add "kh$n" type veth peer name "kg$n" netns "$ns"
 ip addr add "$host_ip/24" dev "kh$n"
 ip link set "kh$n" up
