@@ -217,9 +217,10 @@ static int server_setup(struct server *s, int fd) {
 
         if (s->config->authorized_keys) {
                 r = authorized_keys_load(s->config->authorized_keys, &s->authorized, &s->n_authorized);
+                /* The default file is optional: its absence is no news. */
                 if (r < 0)
-                        log_warning_errno(r, "Public keys from %s not usable, password only: %m",
-                                          s->config->authorized_keys);
+                        log_full(r == -ENOENT ? LOG_DEBUG : LOG_WARNING, r,
+                                 "Public keys from %s not usable, password only: %m", s->config->authorized_keys);
         }
         lookup_root(s);
         if (!s->shell || !s->home)

@@ -72,14 +72,15 @@ int record_reader_open(struct record_reader *r, struct noise_cipher *c, uint8_t 
 }
 
 int record_reader_eof(const struct record_reader *r) {
-        return r->end > r->start ? -EPIPE : 0;
+        return r->end > r->start ? -ENODATA : 0;
 }
 
 const char *record_strerror(int error) {
         switch (error) {
         case -EBADMSG: return "a record failed authentication (tampered with, or not from our peer)";
         case -EMSGSIZE: return "a record with an impossible length (corrupted stream)";
-        case -EPIPE: return "the stream ended in the middle of a record (truncated)";
+        case -ENODATA: return "the stream ended in the middle of a record (truncated)";
+        case -EPIPE: return "the peer closed the connection";
         case -EOVERFLOW: return "the tunnel used up its nonces and must be reopened";
         case -ECONNRESET: return "the peer closed the connection without ending the tunnel (truncated)";
         case -ETIMEDOUT: return "the peer did not answer in time";

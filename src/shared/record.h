@@ -57,7 +57,7 @@ void record_reader_advance(struct record_reader *r, size_t n);
 int record_reader_open(struct record_reader *r, struct noise_cipher *c, uint8_t *type,
                        const uint8_t **payload, size_t *len);
 
-/* At the end of the stream: -EPIPE if a record was cut off, else 0. */
+/* At the end of the stream: -ENODATA if a record was cut off, else 0. */
 int record_reader_eof(const struct record_reader *r);
 
 /* Human words for the errors above, for log lines. */

@@ -182,6 +182,12 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                         r = flush_up(p);
                         if (r >= 0 && p->up_off == p->up_len && p->in_eof)
                                 p->close_sent = true;
+                        /* The peer ended its direction and left: what we still
+                         * had to say has nobody to hear it. A clean end. */
+                        if ((r == -EPIPE || r == -ECONNRESET) && p->close_received && p->down_off == p->down_len) {
+                                r = 0;
+                                break;
+                        }
                 }
                 if (r >= 0 && !p->close_received && p->down_off == p->down_len) {
                         r = read_down(p);

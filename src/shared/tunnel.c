@@ -63,7 +63,7 @@ static int recv_record(struct tunnel *t, uint8_t *type, const uint8_t **payload,
                 p = record_reader_space(&t->reader, &room);
                 k = read(t->fd, p, room);
                 if (k == 0)
-                        return record_reader_eof(&t->reader) < 0 ? -EPIPE : -ECONNRESET;
+                        return record_reader_eof(&t->reader) < 0 ? -ENODATA : -ECONNRESET;
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;

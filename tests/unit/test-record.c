@@ -188,10 +188,10 @@ static void test_truncated(void) {
                 r = (struct record_reader) {};
                 k = feed(&r, &d, wire, cuts[i], &at, SIZE_MAX, &type, &p, &plen);
                 eof = record_reader_eof(&r);
-                tap_ok(k == 0 && eof == -EPIPE, "a %d-byte record cut after %zu bytes opens nothing and its end is -EPIPE (got %d, %d)",
+                tap_ok(k == 0 && eof == -ENODATA, "a %d-byte record cut after %zu bytes opens nothing and its end is -ENODATA (got %d, %d)",
                        n, cuts[i], k, eof);
         }
-        tap_ok(record_strerror(-EPIPE) && *record_strerror(-EPIPE), "record_strerror has words for -EPIPE: %s", record_strerror(-EPIPE));
+        tap_ok(record_strerror(-ENODATA) && *record_strerror(-ENODATA), "record_strerror has words for -ENODATA: %s", record_strerror(-ENODATA));
 }
 
 /* Several records in one stream, read with the given chunk size (1: byte by
