@@ -11,7 +11,8 @@ INTEGRATION_TESTS = \
 	tests/integration/recovery-ssh.sh \
 	tests/integration/recovery-abuse.sh \
 	tests/integration/recovery-nspawn.sh \
-	tests/integration/bridge-e2e.sh
+	tests/integration/bridge-e2e.sh \
+	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
 	tests/integration/lib-recovery.sh tests/integration/lib-nspawn.sh
