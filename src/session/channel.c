@@ -499,3 +499,20 @@ void channels_dump(struct server *s) {
                          ssh_channel_window_size(ch->ssh), ch->remote_eof, ch->remote_closed, ch->eof_sent,
                          ch->close_sent, (int) ch->pid, ch->exited);
 }
+
+void channel_stop_output(struct channel *ch) {
+        struct stream_out *streams[] = { &ch->out, &ch->err };
+
+        for (size_t i = 0; i < ELEMENTSOF(streams); i++) {
+                struct stream_out *st = streams[i];
+
+                bb_free(&st->held);
+                st->eof = true;
+                /* A pty or a socket is also the input: only pipes close. */
+                if (st->fd >= 0 && st->fd != ch->pty_master && st->fd != ch->in_fd) {
+                        close(st->fd);
+                        st->fd = -EBADF;
+                }
+        }
+        ch->server->wakeups++;
+}
