@@ -133,7 +133,7 @@ void auth_handle(struct server *s, ssh_message msg);
 /* channel.c */
 struct channel *chan_new(struct server *s, ssh_channel ssh, enum channel_type type, const char *name);
 void chan_attach(struct channel *ch, int in_fd, bool in_is_socket, int out_fd, int err_fd);
-int channels_poll_fill(struct server *s, struct pollfd *pf, size_t n, size_t max);
+int channels_poll_fill(struct server *s, struct pollfd *pf, size_t n, size_t max, bool *retry_soon);
 void channels_dispatch(struct server *s, const struct pollfd *pf);
 void channels_collect(struct server *s);
 void channels_child_exited(struct server *s, pid_t pid, int status);

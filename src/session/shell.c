@@ -328,7 +328,6 @@ void session_channel_request(struct server *s, ssh_message msg) {
                 ssh_message_reply_default(msg);
                 return;
         }
-        log_debug("%s: request %d.", ch->name, ssh_message_subtype(msg));
         switch (ssh_message_subtype(msg)) {
         case SSH_CHANNEL_REQUEST_PTY:
                 reply(msg, pty_request(ch, ssh_message_channel_request_pty_term(msg),

@@ -19,6 +19,9 @@
 /* libssh reads at most 4 KiB per round; a busy connection gets several
  * rounds per poll, but not so many that local fds wait long. */
 #define SESSION_ROUNDS_MAX 64
+/* How soon to try again to hand libssh bytes it refused during a key
+ * re-exchange. */
+#define RETRY_MSEC 10
 #define SESSION_SSH_VERSION                                                                 \
         "OpenSSH_kairos-" PACKAGE_VERSION " libssh-" SSH_STRINGIFY(LIBSSH_VERSION_MAJOR) "." \
                 SSH_STRINGIFY(LIBSSH_VERSION_MINOR) "." SSH_STRINGIFY(LIBSSH_VERSION_MICRO)
@@ -157,8 +160,9 @@ static void loop(struct server *s) {
 
         while (!s->done) {
                 size_t n = 0;
+                bool retry_soon;
                 uint64_t seen;
-                int r;
+                int r, timeout;
 
                 if (polled && pf[1].revents)
                         handle_signals(s);
@@ -183,11 +187,14 @@ static void loop(struct server *s) {
                 pf[n++] = (struct pollfd) { .fd = s->fd, .events = session_events(s) };
                 pf[n++] = (struct pollfd) { .fd = s->signal_fd, .events = POLLIN };
                 pf[n++] = (struct pollfd) { .fd = s->forward_notify[0], .events = POLLIN };
-                n = (size_t) channels_poll_fill(s, pf, n, ELEMENTSOF(pf));
+                n = (size_t) channels_poll_fill(s, pf, n, ELEMENTSOF(pf), &retry_soon);
                 /* libssh may have run a callback for a channel already
                  * served in this round (reading packets while flushing):
                  * look again without sleeping. */
-                r = poll(pf, n, s->wakeups != seen ? 0 : s->authenticated ? -1 : poll_timeout(s->deadline));
+                timeout = s->wakeups != seen ? 0 : s->authenticated ? -1 : poll_timeout(s->deadline);
+                if (retry_soon && (timeout < 0 || timeout > RETRY_MSEC))
+                        timeout = RETRY_MSEC;
+                r = poll(pf, n, timeout);
                 if (r < 0 && errno != EINTR) {
                         log_error_errno(negative_errno(), "poll: %m");
                         server_end(s, "internal error");
