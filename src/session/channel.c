@@ -95,7 +95,6 @@ static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_
         if (used < len && bb_alloc(&ch->pending, CHANNEL_PENDING_SIZE) >= 0)
                 used += bb_append(&ch->pending, (uint8_t *) data + used, len - used);
         ch->backlog = used < len;
-        log_debug("%s: data %u, took %zu, pending %zu", ch->name, len, used, bb_len(&ch->pending));
         return (int) used;
 }
 
@@ -212,7 +211,6 @@ static void pending_refill(struct channel *ch) {
         ch->refilling = true;
         n = ssh_channel_read_nonblocking(ch->ssh, scratch, (uint32_t) room, 0);
         ch->refilling = false;
-        log_debug("%s: refill of %zu: %d, backlog now %d", ch->name, room, n, ch->backlog);
         if (n > 0) {
                 bb_append(&ch->pending, scratch, (size_t) n);
                 if ((size_t) n == room)
@@ -416,11 +414,17 @@ static int poll_add(struct pollfd *pf, size_t first, size_t *n, size_t max, int 
         return (int) (*n)++;
 }
 
-int channels_poll_fill(struct server *s, struct pollfd *pf, size_t n, size_t max) {
+int channels_poll_fill(struct server *s, struct pollfd *pf, size_t n, size_t max, bool *retry_soon) {
         size_t first = n;
 
+        *retry_soon = false;
         for (struct channel *ch = s->channels; ch; ch = ch->next) {
                 bool sending = can_send(ch);
+
+                /* Bytes the window has room for but libssh did not take: a
+                 * key re-exchange runs, and nothing tells when it ends. */
+                if (sending && (bb_len(&ch->out.held) > 0 || bb_len(&ch->err.held) > 0))
+                        *retry_soon = true;
 
                 ch->in_poll_index = ch->out.poll_index = ch->err.poll_index = -1;
                 if (ch->in_fd >= 0 && !ch->in_done && bb_len(&ch->pending) > 0)
@@ -498,4 +502,21 @@ void channels_dump(struct server *s) {
                          bb_len(&ch->out.held), ch->out.eof, ch->err.fd, bb_len(&ch->err.held), ch->err.eof,
                          ssh_channel_window_size(ch->ssh), ch->remote_eof, ch->remote_closed, ch->eof_sent,
                          ch->close_sent, (int) ch->pid, ch->exited);
+}
+
+void channel_stop_output(struct channel *ch) {
+        struct stream_out *streams[] = { &ch->out, &ch->err };
+
+        for (size_t i = 0; i < ELEMENTSOF(streams); i++) {
+                struct stream_out *st = streams[i];
+
+                bb_free(&st->held);
+                st->eof = true;
+                /* A pty or a socket is also the input: only pipes close. */
+                if (st->fd >= 0 && st->fd != ch->pty_master && st->fd != ch->in_fd) {
+                        close(st->fd);
+                        st->fd = -EBADF;
+                }
+        }
+        ch->server->wakeups++;
 }

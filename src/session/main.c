@@ -5,6 +5,8 @@
  * transport is the tunnel, then the libssh server and its children. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <libssh/libssh.h>
 #include <signal.h>
 #include <sodium.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -99,9 +102,12 @@ int main(int argc, char **argv) {
         }
         deadline = deadline_after(c.auth_timeout * USEC_PER_SEC);
         /* A peer that vanished (NAT timeout, pulled cable) ends the session
-         * instead of leaving it for ever; harmless on a relay connection
-         * that has it already. */
-        (void) socket_set_keepalive(SESSION_FD_CONNECTION, 60, 10, 6);
+         * within about three minutes instead of leaving it for ever; a
+         * shorter network hiccup does not end a repair in progress. */
+        (void) socket_set_keepalive(SESSION_FD_CONNECTION, 60, 15, 8);
+        /* Small packets go out at once: keystrokes, sftp requests, key
+         * re-exchanges (each would otherwise wait for a delayed ACK). */
+        (void) setsockopt(SESSION_FD_CONNECTION, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
         /* The main process logs what matters, aggregated: a flood of
          * connections must not push real events out of the journal. */
         log_debug("Connection from %s (%s).", c.peer, c.transport == SESSION_TRANSPORT_TUNNEL ? "tunnel" : "ssh");

@@ -115,6 +115,9 @@ struct server {
         /* Counts channel callbacks: one that ran after its channel was
          * served in this round means another round before sleeping. */
         uint64_t wakeups;
+        /* libssh counts the packets it sends here: whether a reply went
+         * out tells if a request wanted one (see shell.c). */
+        struct ssh_counter_struct packets;
 
         bool done;
         char reason[160];
@@ -130,18 +133,21 @@ void auth_handle(struct server *s, ssh_message msg);
 /* channel.c */
 struct channel *chan_new(struct server *s, ssh_channel ssh, enum channel_type type, const char *name);
 void chan_attach(struct channel *ch, int in_fd, bool in_is_socket, int out_fd, int err_fd);
-int channels_poll_fill(struct server *s, struct pollfd *pf, size_t n, size_t max);
+int channels_poll_fill(struct server *s, struct pollfd *pf, size_t n, size_t max, bool *retry_soon);
 void channels_dispatch(struct server *s, const struct pollfd *pf);
 void channels_collect(struct server *s);
 void channels_child_exited(struct server *s, pid_t pid, int status);
 void channels_hangup(struct server *s);
+/* The client reads no more of the channel's output: close the local ends,
+ * so that the writer gets EPIPE, as with sshd. */
+void channel_stop_output(struct channel *ch);
 /* SIGUSR1: the state of every channel in the log, for debugging a stall. */
 void channels_dump(struct server *s);
 
 /* shell.c: session channels (pty, shell, exec, env, subsystem) */
 int session_channel_open(struct server *s, ssh_message msg);
-/* 0: do it (and reply success), -1: refuse. */
-int session_channel_request(struct server *s, ssh_message msg);
+/* Handles and answers a channel request. */
+void session_channel_request(struct server *s, ssh_message msg);
 void session_channel_hangup(struct channel *ch);
 void session_channel_free(struct channel *ch);
 

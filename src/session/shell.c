@@ -287,45 +287,81 @@ int session_channel_open(struct server *s, ssh_message msg) {
         return 0;
 }
 
+/* Requests libssh does not know arrive without their name. From OpenSSH's
+ * ssh, one without want-reply on a session channel without a pty can only
+ * be "eow@openssh.com": its stdout failed (ssh host cmd | head) and it
+ * reads no more. sshd then closes the command's output so that it ends
+ * (EPIPE) instead of running on for a reader that is gone; so do we.
+ * "break" is the other such request, and only means something on a pty,
+ * which is left alone. Whether a reply was wanted shows in libssh's packet
+ * counter: the default reply (a failure) is sent only when it was. */
+static void unknown_request(struct server *s, struct channel *ch, ssh_message msg) {
+        uint64_t before = s->packets.out_packets;
+
+        ssh_message_reply_default(msg);
+        if (s->packets.out_packets != before || !ch->started || ch->pty_master >= 0 || ch->out.eof)
+                return;
+        log_debug("%s: the client reads no more output (eow).", ch->name);
+        channel_stop_output(ch);
+}
+
+static void reply(ssh_message msg, int r) {
+        if (r >= 0)
+                ssh_message_channel_request_reply_success(msg);
+        else
+                ssh_message_reply_default(msg);
+}
+
 /* The pty accessors are deprecated in libssh 0.10 in favour of channel
  * callbacks, but those run only in sessions with server callbacks, and such
  * sessions never queue messages, which direct-tcpip needs (forward.c). */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-int session_channel_request(struct server *s, ssh_message msg) {
+void session_channel_request(struct server *s, ssh_message msg) {
         ssh_channel c = ssh_message_channel_request_channel(msg);
         struct channel *ch = NULL;
 
         for (struct channel *i = s->channels; i && !ch; i = i->next)
                 if (i->ssh == c && i->type == CHANNEL_SESSION && !i->close_sent)
                         ch = i;
-        if (!ch)
-                return -1;
+        if (!ch) {
+                ssh_message_reply_default(msg);
+                return;
+        }
         switch (ssh_message_subtype(msg)) {
         case SSH_CHANNEL_REQUEST_PTY:
-                return pty_request(ch, ssh_message_channel_request_pty_term(msg),
-                                   ssh_message_channel_request_pty_width(msg),
-                                   ssh_message_channel_request_pty_height(msg),
-                                   ssh_message_channel_request_pty_pxwidth(msg),
-                                   ssh_message_channel_request_pty_pxheight(msg));
+                reply(msg, pty_request(ch, ssh_message_channel_request_pty_term(msg),
+                                       ssh_message_channel_request_pty_width(msg),
+                                       ssh_message_channel_request_pty_height(msg),
+                                       ssh_message_channel_request_pty_pxwidth(msg),
+                                       ssh_message_channel_request_pty_pxheight(msg)));
+                break;
         case SSH_CHANNEL_REQUEST_WINDOW_CHANGE:
-                return window_change(ch, ssh_message_channel_request_pty_width(msg),
-                                     ssh_message_channel_request_pty_height(msg),
-                                     ssh_message_channel_request_pty_pxwidth(msg),
-                                     ssh_message_channel_request_pty_pxheight(msg));
+                reply(msg, window_change(ch, ssh_message_channel_request_pty_width(msg),
+                                         ssh_message_channel_request_pty_height(msg),
+                                         ssh_message_channel_request_pty_pxwidth(msg),
+                                         ssh_message_channel_request_pty_pxheight(msg)));
+                break;
         case SSH_CHANNEL_REQUEST_SHELL:
-                return start(ch, NULL, NULL);
+                reply(msg, start(ch, NULL, NULL));
+                break;
         case SSH_CHANNEL_REQUEST_EXEC:
-                return ssh_message_channel_request_command(msg) ?
-                               start(ch, ssh_message_channel_request_command(msg), NULL) : -1;
+                reply(msg, ssh_message_channel_request_command(msg) ?
+                                   start(ch, ssh_message_channel_request_command(msg), NULL) : -1);
+                break;
         case SSH_CHANNEL_REQUEST_ENV:
-                return env_request(ch, ssh_message_channel_request_env_name(msg),
-                                   ssh_message_channel_request_env_value(msg));
+                reply(msg, env_request(ch, ssh_message_channel_request_env_name(msg),
+                                       ssh_message_channel_request_env_value(msg)));
+                break;
         case SSH_CHANNEL_REQUEST_SUBSYSTEM:
-                return subsystem_request(ch, ssh_message_channel_request_subsystem(msg));
+                reply(msg, subsystem_request(ch, ssh_message_channel_request_subsystem(msg)));
+                break;
+        case SSH_CHANNEL_REQUEST_UNKNOWN:
+                unknown_request(s, ch, msg);
+                break;
         default:
-                /* x11, agent forwarding, break: not offered. */
-                return -1;
+                /* x11, agent forwarding: not offered. */
+                ssh_message_reply_default(msg);
         }
 }
 #pragma GCC diagnostic pop

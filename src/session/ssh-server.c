@@ -19,6 +19,12 @@
 /* libssh reads at most 4 KiB per round; a busy connection gets several
  * rounds per poll, but not so many that local fds wait long. */
 #define SESSION_ROUNDS_MAX 64
+/* How soon to try again to hand libssh bytes it refused during a key
+ * re-exchange. */
+#define RETRY_MSEC 10
+#define SESSION_SSH_VERSION                                                                 \
+        "OpenSSH_kairos-" PACKAGE_VERSION " libssh-" SSH_STRINGIFY(LIBSSH_VERSION_MAJOR) "." \
+                SSH_STRINGIFY(LIBSSH_VERSION_MINOR) "." SSH_STRINGIFY(LIBSSH_VERSION_MICRO)
 
 void server_end(struct server *s, const char *reason) {
         if (s->done)
@@ -76,8 +82,8 @@ static void dispatch(struct server *s, ssh_message m) {
                         ssh_message_reply_default(m);
                 break;
         case SSH_REQUEST_CHANNEL:
-                if (s->authenticated && session_channel_request(s, m) == 0)
-                        ssh_message_channel_request_reply_success(m);
+                if (s->authenticated)
+                        session_channel_request(s, m);
                 else
                         ssh_message_reply_default(m);
                 break;
@@ -154,8 +160,9 @@ static void loop(struct server *s) {
 
         while (!s->done) {
                 size_t n = 0;
+                bool retry_soon;
                 uint64_t seen;
-                int r;
+                int r, timeout;
 
                 if (polled && pf[1].revents)
                         handle_signals(s);
@@ -180,11 +187,14 @@ static void loop(struct server *s) {
                 pf[n++] = (struct pollfd) { .fd = s->fd, .events = session_events(s) };
                 pf[n++] = (struct pollfd) { .fd = s->signal_fd, .events = POLLIN };
                 pf[n++] = (struct pollfd) { .fd = s->forward_notify[0], .events = POLLIN };
-                n = (size_t) channels_poll_fill(s, pf, n, ELEMENTSOF(pf));
+                n = (size_t) channels_poll_fill(s, pf, n, ELEMENTSOF(pf), &retry_soon);
                 /* libssh may have run a callback for a channel already
                  * served in this round (reading packets while flushing):
                  * look again without sleeping. */
-                r = poll(pf, n, s->wakeups != seen ? 0 : s->authenticated ? -1 : poll_timeout(s->deadline));
+                timeout = s->wakeups != seen ? 0 : s->authenticated ? -1 : poll_timeout(s->deadline);
+                if (retry_soon && (timeout < 0 || timeout > RETRY_MSEC))
+                        timeout = RETRY_MSEC;
+                r = poll(pf, n, timeout);
                 if (r < 0 && errno != EINTR) {
                         log_error_errno(negative_errno(), "poll: %m");
                         server_end(s, "internal error");
@@ -242,6 +252,12 @@ static int server_setup(struct server *s, int fd) {
                 return log_oom();
         /* Only what kairos says: no /etc/libssh configuration. */
         ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no);
+        /* OpenSSH's ssh tells a server that it reads no more output
+         * (eow@openssh.com: ssh host cmd | head) only when the server's
+         * version starts with "OpenSSH"; without that, a command whose
+         * reader is gone runs for ever and the client waits for it. The
+         * rest says what this really is. */
+        ssh_bind_options_set(bind, SSH_BIND_OPTIONS_BANNER, SESSION_SSH_VERSION);
         if (verbosity)
                 ssh_bind_options_set(bind, SSH_BIND_OPTIONS_LOG_VERBOSITY_STR, verbosity);
         for (size_t i = 0; i < s->config->n_hostkeys; i++)
@@ -268,6 +284,7 @@ static int server_setup(struct server *s, int fd) {
                 return r;
         /* From here on ssh_free() closes it. */
         s->fd_owned = false;
+        ssh_set_counters(s->ssh, NULL, &s->packets);
         ssh_set_blocking(s->ssh, 0);
         ssh_set_auth_methods(s->ssh, SSH_AUTH_METHOD_PASSWORD | (s->n_authorized ? SSH_AUTH_METHOD_PUBLICKEY : 0));
         kdf_password(s->config->secret, s->password);

@@ -49,6 +49,15 @@ took=$((($(date +%s%N) - start) / 1000000))
 [ "$out" = "last words" ] || fail "output of a short command: \"$out\""
 [ "$took" -lt 5000 ] || fail "ssh host cmd took $took ms"
 
+# A reader that goes away (ssh host cmd | head): ssh says so
+# (eow@openssh.com), the command gets EPIPE and ends, ssh exits 255 at once
+# instead of waiting for a command that never ends.
+start=$(date +%s)
+out=$(sssh kairos-test 'cat /dev/zero' </dev/null | head -c 10 | wc -c; echo "rc=${PIPESTATUS[0]}")
+took=$(($(date +%s) - start))
+[ "$out" = "$(printf '10\nrc=255')" ] || fail "ssh host 'cat /dev/zero' | head: $out"
+[ "$took" -lt 10 ] || fail "ssh host 'cat /dev/zero' | head took $took s"
+
 # stdin and stdout, 32 MiB each way, byte-exact.
 head -c 32M /dev/urandom >"$WORK/data"
 want=$(sha256sum <"$WORK/data" | cut -d' ' -f1)
@@ -147,6 +156,21 @@ for i in 1 2 3 4; do
 	[ "$rc" = "$i" ] || fail "multiplexed channel $i exited with $rc"
 	cmp -s "$WORK/small" "$WORK/mux.$i" || fail "multiplexed channel $i returned different bytes"
 done
+# The master's helper: children reaped, and no fd left behind by channels.
+mux_helper=$(grep '^[0-9]* pid ' "$WORK/events.log" | tail -n 1 | cut -d' ' -f3)
+fds_before=$(ls "/proc/$mux_helper/fd" | wc -l)
+for i in 1 2 3 4 5 6; do
+	timeout 30 ssh -F "$WORK/ssh_config" -o ControlPath="$WORK/mux" kairos-test "echo $i" </dev/null >/dev/null ||
+		fail "multiplexed command $i failed"
+done
+timeout 30 ssh -F "$WORK/ssh_config" -o ControlPath="$WORK/mux" -tt kairos-test "exit 0" </dev/null >/dev/null 2>&1 ||
+	fail "a multiplexed pty session failed"
+sleep 0.5
+fds_after=$(ls "/proc/$mux_helper/fd" | wc -l)
+[ "$fds_after" = "$fds_before" ] || fail "the helper had $fds_before fds, $fds_after after 7 more channels"
+if ps -o stat= --ppid "$mux_helper" | grep -q Z; then
+	fail "the helper leaves zombies: $(ps -o pid=,stat=,args= --ppid "$mux_helper")"
+fi
 ssh -F "$WORK/ssh_config" -o ControlPath="$WORK/mux" -O exit kairos-test 2>/dev/null || true
 wait "$master" || true
 after=$(grep -c ' authenticated ' "$WORK/events.log")
