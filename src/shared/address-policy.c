@@ -3,6 +3,7 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,10 +57,10 @@ int address_policy_candidates(struct address_candidate *c, size_t max) {
                 *a = (struct address_candidate) { .ifindex = if_nametoindex(i->ifa_name) };
                 if (i->ifa_addr->sa_family == AF_INET) {
                         a->address.family = AF_INET;
-                        memcpy(a->address.bytes, &((struct sockaddr_in *) i->ifa_addr)->sin_addr, 4);
+                        memcpy(a->address.bytes, (const uint8_t *) i->ifa_addr + offsetof(struct sockaddr_in, sin_addr), 4);
                 } else if (i->ifa_addr->sa_family == AF_INET6) {
                         a->address.family = AF_INET6;
-                        memcpy(a->address.bytes, &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr, 16);
+                        memcpy(a->address.bytes, (const uint8_t *) i->ifa_addr + offsetof(struct sockaddr_in6, sin6_addr), 16);
                 } else
                         continue;
                 if (!token_address_usable(&a->address))

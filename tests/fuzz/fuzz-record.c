@@ -11,14 +11,18 @@
  *   bit 6    raw: read with a cipher that has no key (the framing alone,
  *            record types included); sealed: cut the stream short at the
  *            chosen position instead of flipping bits there.
- *   bits 0-5 the seed of the piece sizes: 0 gives the reader all it asks
- *            for at once, n gives pieces of 1..n bytes.
+ *   bits 0-5 the seed of the piece sizes: 0 gives the reader all the room
+ *            it offers at once, n gives pieces of 1..n bytes (1..64n for
+ *            the long streams of repeated records).
  *
- * Sealed mode, after byte 0: position (2 bytes, big endian, modulo the
- * stream length), XOR value (1 byte; 0 leaves the stream intact), then the
- * records, each a type (1 byte, modulo the record types), a length (2 bytes,
- * big endian, modulo RECORD_MAX_PAYLOAD + 1, at most what is left) and the
- * payload.
+ * Sealed mode, after byte 0: a repeat byte (below 0xc0 the list is sealed
+ * once; from 0xc0 on, 8 times per step above 0xbf, within STREAM_MAX bytes
+ * and REPEAT_RECORDS records: short inputs then make the long streams that
+ * fill the reader's buffer and make it move what is unread to its front),
+ * a position (3 bytes, big endian, modulo the stream length), an XOR value
+ * (1 byte; 0 leaves the stream intact), then the records, each a type
+ * (1 byte, modulo the record types), a length (2 bytes, big endian, modulo
+ * RECORD_MAX_PAYLOAD + 1, at most what is left) and the payload.
  *
  * Invariants: the reader never returns a record that differs from what was
  * sealed, returns every record before the damage and none from it on, and
@@ -35,6 +39,15 @@ FUZZ_CORPUS("record");
 #define SEALED_MODE 0x80
 #define FLAG 0x40
 #define CHUNK_SEED 0x3f
+#define SEALED_HEADER 5
+/* Just past the reader's buffer: long enough to make it move what is
+ * unread. Repeats stop there, or at REPEAT_RECORDS records (two AEAD
+ * operations each: the fuzzer's speed). */
+#define STREAM_MAX (RECORD_READER_SIZE + 2 * RECORD_MAX_WIRE)
+#define REPEAT_RECORDS 256
+#define REPEAT_FROM 0xc0
+/* What record_reader_eof() says of a record cut off by the end of the stream. */
+#define CUT_SHORT (-ENODATA)
 
 static const uint8_t key[NOISE_KEY_SIZE] = "kairos fuzz record key, 32 byte";
 
@@ -57,13 +70,13 @@ struct read_result {
         int eof;        /* record_reader_eof() at the end, if no error */
 };
 
-/* Reads stream in pieces; each record returned must be expect[i], if expect
- * is given. */
+/* Reads stream in pieces of 1..chunk_max bytes (0: all the room there is);
+ * each record returned must be expect[i], if expect is given. */
 static struct read_result read_stream(struct noise_cipher *c, const uint8_t *stream, size_t len,
-                                      uint8_t chunk_seed, const struct expected *expect, size_t n_expect) {
+                                      size_t chunk_max, const struct expected *expect, size_t n_expect) {
         static struct record_reader reader;
         struct read_result res = {};
-        uint32_t state = chunk_seed;
+        uint32_t state = (uint32_t) chunk_max;
         size_t at = 0;
 
         reader = (struct record_reader) {};
@@ -71,9 +84,10 @@ static struct read_result read_stream(struct noise_cipher *c, const uint8_t *str
                 size_t room, n;
                 uint8_t *space = record_reader_space(&reader, &room);
 
-                FUZZ_ASSERT(room > 0);
+                /* Room for a whole record, always. */
+                FUZZ_ASSERT(room >= RECORD_MAX_WIRE);
                 FUZZ_ASSERT(space >= reader.buf && space + room <= reader.buf + sizeof reader.buf);
-                n = fuzz_chunk(&state, chunk_seed, MIN(room, len - at));
+                n = fuzz_chunk(&state, chunk_max, MIN(room, len - at));
                 memcpy(space, stream + at, n);
                 record_reader_advance(&reader, n);
                 at += n;
@@ -106,7 +120,7 @@ static struct read_result read_stream(struct noise_cipher *c, const uint8_t *str
                 }
         }
         res.eof = record_reader_eof(&reader);
-        FUZZ_ASSERT(res.eof == 0 || res.eof == -EPIPE);
+        FUZZ_ASSERT(res.eof == 0 || res.eof == CUT_SHORT);
         return res;
 }
 
@@ -116,41 +130,68 @@ static void raw_mode(const uint8_t *data, size_t size, uint8_t flags) {
         read_stream(&c, data, size, flags & CHUNK_SEED, NULL, 0);
 }
 
-static void sealed_mode(const uint8_t *data, size_t size, uint8_t flags) {
-        struct noise_cipher send = keyed_cipher(), recv = keyed_cipher();
-        struct expected *expect;
-        uint8_t *stream;
-        size_t n_expect = 0, len = 0, pos, at = 3, damaged, intact;
-        uint8_t xor;
-        bool cut = flags & FLAG;
-        struct read_result res;
+/* The records of the list: their types, payloads and wire sizes. */
+static size_t parse_list(const uint8_t *data, size_t size, struct expected *list) {
+        size_t n = 0, at = 0;
 
-        if (size < 3)
-                return;
-        pos = (size_t) data[0] << 8 | data[1];
-        xor = data[2];
-
-        /* Each record costs at least 3 input bytes and adds at most 19 on the wire. */
-        expect = calloc(size / 3 + 1, sizeof *expect);
-        stream = malloc(8 * size + RECORD_MAX_WIRE);
-        if (!expect || !stream)
-                abort();
         while (at + 3 <= size) {
-                struct expected *e = &expect[n_expect];
+                struct expected *e = &list[n++];
                 size_t l = ((size_t) data[at + 1] << 8 | data[at + 2]) % (RECORD_MAX_PAYLOAD + 1);
-                int r;
 
                 e->type = data[at] % _RECORD_TYPE_MAX;
                 at += 3;
                 e->len = MIN(l, size - at);
                 e->payload = data + at;
                 at += e->len;
-                r = record_seal(&send, e->type, e->payload, e->len, stream + len);
-                FUZZ_ASSERT(r == (int) (RECORD_HEADER_SIZE + 1 + e->len + NOISE_TAG_SIZE));
-                len += (size_t) r;
-                e->wire_end = len;
-                n_expect++;
         }
+        return n;
+}
+
+static void sealed_mode(const uint8_t *data, size_t size, uint8_t flags) {
+        struct noise_cipher send = keyed_cipher(), recv = keyed_cipher();
+        struct expected *list, *expect;
+        uint8_t *stream;
+        size_t n_list, list_wire = 0, reps, n_expect = 0, len = 0, pos, damaged, intact;
+        uint8_t xor;
+        bool cut = flags & FLAG;
+        struct read_result res;
+
+        if (size < SEALED_HEADER)
+                return;
+        reps = data[0] < REPEAT_FROM ? 1 : 8 * (size_t) (data[0] - REPEAT_FROM + 1);
+        pos = (size_t) data[1] << 16 | (size_t) data[2] << 8 | data[3];
+        xor = data[4];
+        data += SEALED_HEADER;
+        size -= SEALED_HEADER;
+
+        /* Each record costs at least 3 input bytes. */
+        list = calloc(size / 3 + 1, sizeof *list);
+        if (!list)
+                abort();
+        n_list = parse_list(data, size, list);
+        for (size_t i = 0; i < n_list; i++)
+                list_wire += RECORD_HEADER_SIZE + 1 + list[i].len + NOISE_TAG_SIZE;
+        if (list_wire == 0)
+                reps = 1;
+        else
+                reps = MAX(MIN(MIN(reps, STREAM_MAX / list_wire), REPEAT_RECORDS / n_list), (size_t) 1);
+
+        expect = calloc(n_list * reps + 1, sizeof *expect);
+        stream = malloc(list_wire * reps + 1);
+        if (!expect || !stream)
+                abort();
+        for (size_t k = 0; k < reps; k++)
+                for (size_t i = 0; i < n_list; i++) {
+                        struct expected *e = &expect[n_expect++];
+                        int r;
+
+                        *e = list[i];
+                        r = record_seal(&send, e->type, e->payload, e->len, stream + len);
+                        FUZZ_ASSERT(r == (int) (RECORD_HEADER_SIZE + 1 + e->len + NOISE_TAG_SIZE));
+                        len += (size_t) r;
+                        e->wire_end = len;
+                }
+        FUZZ_ASSERT(len == list_wire * reps);
 
         /* The damage, and which records lie wholly before it. */
         damaged = len;
@@ -165,7 +206,7 @@ static void sealed_mode(const uint8_t *data, size_t size, uint8_t flags) {
         while (intact < n_expect && expect[intact].wire_end <= damaged)
                 intact++;
 
-        res = read_stream(&recv, stream, len, flags & CHUNK_SEED, expect, n_expect);
+        res = read_stream(&recv, stream, len, (flags & CHUNK_SEED) * (reps > 1 ? 64 : 1), expect, n_expect);
         FUZZ_ASSERT(res.records == intact);
         if (damaged == len && !cut)
                 /* Untouched: everything arrives, nothing fails. */
@@ -173,11 +214,12 @@ static void sealed_mode(const uint8_t *data, size_t size, uint8_t flags) {
         else if (cut)
                 /* Cut short: no error, and a cut record is reported at the end. */
                 FUZZ_ASSERT(res.error == 0 &&
-                            res.eof == (intact > 0 && expect[intact - 1].wire_end == len ? 0 : len > 0 ? -EPIPE : 0));
+                            res.eof == (intact > 0 && expect[intact - 1].wire_end == len ? 0 : len > 0 ? CUT_SHORT : 0));
         else
                 /* Flipped bits: the reader says so. */
-                FUZZ_ASSERT(res.error != 0 || res.eof == -EPIPE);
+                FUZZ_ASSERT(res.error != 0 || res.eof == CUT_SHORT);
 
+        free(list);
         free(expect);
         free(stream);
 }

@@ -35,7 +35,7 @@ tests_fuzz_replay_noise_handshake_SOURCES = tests/fuzz/fuzz-noise-handshake.c $(
 tests_fuzz_replay_noise_handshake_LDADD = $(SHARED_LIBS)
 
 # The corpora, whole directories, for make distcheck.
-EXTRA_DIST += tests/fuzz/corpus
+EXTRA_DIST += tests/fuzz/corpus tests/fuzz/README.md
 
 if ENABLE_FUZZING
 # fuzzer-no-link instruments the library for coverage without a main();
