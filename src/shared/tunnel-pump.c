@@ -18,7 +18,7 @@
  * Upwards, one readv(2) spreads the plaintext over several record slots,
  * where each record is sealed in place, and one writev(2) sends them: few
  * system calls here and at the relay, and no copy of the plaintext. */
-#define UP_RECORDS 16
+#define UP_RECORDS 4
 
 struct pump {
         struct tunnel *t;
