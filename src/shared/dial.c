@@ -61,6 +61,20 @@ static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t live_cond = PTHREAD_COND_INITIALIZER;
 static unsigned live_threads;
 
+/* An absolute time for pthread_cond_timedwait(), usec from now on clock. */
+static struct timespec timespec_after(clockid_t clock, usec_t usec) {
+        struct timespec ts;
+
+        clock_gettime(clock, &ts);
+        ts.tv_sec += (time_t) (usec / USEC_PER_SEC);
+        ts.tv_nsec += (long) (usec % USEC_PER_SEC) * 1000;
+        if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+        }
+        return ts;
+}
+
 static void live_change(int delta) {
         pthread_mutex_lock(&live_lock);
         live_threads += (unsigned) delta;
@@ -69,16 +83,9 @@ static void live_change(int delta) {
 }
 
 int dial_wait_idle(usec_t timeout) {
-        struct timespec ts;
+        struct timespec ts = timespec_after(CLOCK_REALTIME, timeout);
         int r = 0;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += (time_t) (timeout / USEC_PER_SEC);
-        ts.tv_nsec += (long) (timeout % USEC_PER_SEC) * 1000;
-        if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-        }
         pthread_mutex_lock(&live_lock);
         while (live_threads > 0 && r == 0)
                 r = pthread_cond_timedwait(&live_cond, &live_lock, &ts);
@@ -154,15 +161,7 @@ static bool pause_for(struct race *r, usec_t usec) {
 
         pthread_mutex_lock(&r->lock);
         while (!r->cancel && now_usec() < until) {
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                usec_t left = until - now_usec();
-                ts.tv_sec += (time_t) (left / USEC_PER_SEC);
-                ts.tv_nsec += (long) (left % USEC_PER_SEC) * 1000;
-                if (ts.tv_nsec >= 1000000000) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000;
-                }
+                struct timespec ts = timespec_after(CLOCK_MONOTONIC, until - now_usec());
                 pthread_cond_timedwait(&r->cond, &r->lock, &ts);
         }
         pthread_mutex_unlock(&r->lock);
@@ -197,6 +196,19 @@ static bool claim(struct attempt *a, struct tunnel *t, const struct kairos_hello
         }
         sodium_memzero(t, sizeof *t);
         return won;
+}
+
+/* The end of an attempt's thread: its fd closed, the race told, let go. */
+static void attempt_finished(struct attempt *a) {
+        struct race *r = a->race;
+
+        drop_fd(a);
+        pthread_mutex_lock(&r->lock);
+        r->running--;
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
+        race_unref(r);
+        live_change(-1);
 }
 
 static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attempt *a) {
@@ -258,13 +270,7 @@ static void *run_direct(void *userdata) {
                         break;
         }
 done:
-        drop_fd(a);
-        pthread_mutex_lock(&r->lock);
-        r->running--;
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->lock);
-        race_unref(r);
-        live_change(-1);
+        attempt_finished(a);
         return NULL;
 }
 
@@ -321,13 +327,7 @@ static void *run_relay(void *userdata) {
                         break;
         }
 done:
-        drop_fd(a);
-        pthread_mutex_lock(&r->lock);
-        r->running--;
-        pthread_cond_broadcast(&r->cond);
-        pthread_mutex_unlock(&r->lock);
-        race_unref(r);
-        live_change(-1);
+        attempt_finished(a);
         return NULL;
 }
 
@@ -473,13 +473,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                                 break;
                         }
                 }
-                struct timespec ts;
-                clock_gettime(CLOCK_MONOTONIC, &ts);
-                ts.tv_nsec += 50 * 1000 * 1000;
-                if (ts.tv_nsec >= 1000000000) {
-                        ts.tv_sec++;
-                        ts.tv_nsec -= 1000000000;
-                }
+                struct timespec ts = timespec_after(CLOCK_MONOTONIC, 50 * USEC_PER_MSEC);
                 pthread_cond_timedwait(&r->cond, &r->lock, &ts);
         }
         r->cancel = 1;
