@@ -85,6 +85,15 @@ out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o Ho
 	'echo relay ok' 2>"$WORK/ssh.err") || fail "ssh through the relay failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "relay ok" ] || fail "through the relay the shell said '$out'"
 
+# The watchdog is fed, and a reload re-reads the configuration and keeps the token.
+[ "$(nspawn_run systemctl show -p WatchdogTimestampMonotonic --value kairos-recovery)" != 0 ] ||
+	fail "systemd never got WATCHDOG=1 from the daemon"
+printf '[Recovery]\nRelay=%s\nConsole=null\nHostKey=\nMaxStartups=5\n' "$RELAY" >"$WORK/etc-kairos/recovery.conf"
+nspawn_run systemctl reload kairos-recovery || fail "systemctl reload kairos-recovery failed"
+nspawn_run journalctl -u kairos-recovery --no-pager >"$WORK/journal.txt"
+grep -q "Configuration reloaded; the token is kept" "$WORK/journal.txt" || fail "the reload did not take the new configuration"
+cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail "the reload changed the token"
+
 pid_before=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
 nspawn_run systemctl kill -s KILL kairos-recovery
 for _ in $(seq 100); do
@@ -108,4 +117,4 @@ grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50604"' "$WORK/journal.json" |
 if grep -q "$password" "$WORK/journal.json"; then
 	fail "the password is in the journal"
 fi
-pass "target started, status '$status', ssh plain/tunnel/relay from outside, restart keeps the token, rotate changes it"
+pass "target started, status '$status', ssh plain/tunnel/relay from outside, watchdog fed, reload keeps the token, restart keeps the token, rotate changes it"
