@@ -11,8 +11,12 @@ need ip sshpass ssh
 
 dest="$WORK/dest"
 make -C "$builddir" install DESTDIR="$dest" >"$WORK/install.log" 2>&1 || fail "make install failed (see install.log)"
-prefix=$(sed -n 's/^prefix = //p' "$builddir/Makefile")
-unitdir=$(sed -n 's/^systemdsystemunitdir = //p' "$builddir/Makefile")
+# Where make install put things (under make distcheck, a prefix of its own).
+service=$(find "$dest" -name kairos-recovery.service -type f | head -n 1)
+daemon=$(find "$dest" -path "*/sbin/kairos-recovery" -type f | head -n 1)
+[ -n "$service" ] && [ -n "$daemon" ] || fail "make install did not install the daemon and its units"
+unitdir=$(dirname "${service#"$dest"}")
+prefix=$(dirname "$(dirname "${daemon#"$dest"}")")
 
 # The container on a network namespace of its own, one veth to this host.
 ns="kairos-ns-$$"
