@@ -17,6 +17,7 @@ daemon=$(find "$dest" -path "*/sbin/kairos-recovery" -type f | head -n 1)
 [ -n "$service" ] && [ -n "$daemon" ] || fail "make install did not install the daemon and its units"
 unitdir=$(dirname "${service#"$dest"}")
 prefix=$(dirname "$(dirname "${daemon#"$dest"}")")
+recovery="$prefix/sbin/kairos-recovery" # the path in the container, on PATH or not
 
 # The container on a network namespace of its own, one veth to this host.
 ns="kairos-ns-$$"
@@ -69,7 +70,7 @@ esac
 nspawn_run systemctl status kairos-recovery --no-pager >"$WORK/status.out" 2>&1 || true
 grep -q "Status: \"Waiting for bridge" "$WORK/status.out" || fail "systemctl status does not show the status line: $(head -n 5 "$WORK/status.out")"
 
-password=$(nspawn_run kairos-recovery show | sed -n 's/^Password: *//p')
+password=$(nspawn_run "$recovery" show | sed -n 's/^Password: *//p')
 [ -n "$password" ] || fail "kairos-recovery show printed no password in the container"
 nspawn_run cat /run/kairos-recovery/token >"$WORK/token"
 chmod 600 "$WORK/token"
@@ -108,10 +109,10 @@ for _ in $(seq 100); do
 done
 [ "$pid_after" != "$pid_before" ] && [ "$pid_after" != 0 ] || fail "systemd did not restart the killed daemon"
 cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail "the restarted daemon shows another token"
-[ "$(nspawn_run kairos-recovery show | sed -n 's/^Password: *//p')" = "$password" ] ||
+[ "$(nspawn_run "$recovery" show | sed -n 's/^Password: *//p')" = "$password" ] ||
 	fail "the restarted daemon shows another password"
 
-nspawn_run kairos-recovery rotate >/dev/null || fail "kairos-recovery rotate failed in the container"
+nspawn_run "$recovery" rotate >/dev/null || fail "kairos-recovery rotate failed in the container"
 if cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token); then
 	fail "rotate did not change the token"
 fi
