@@ -70,6 +70,22 @@ for _ in range(10):  # replayed to the daemon: it answers once and then gets not
 PY
 
 kill -0 "$daemon" 2>/dev/null || fail "the daemon died under bad input"
+
+# A helper that crashes costs its own session only.
+ssh_tunnel 'sleep 30' >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+for _ in $(seq 100); do
+	victim=$(pgrep -P "$daemon" | head -n 1)
+	[ -n "$victim" ] && grep -q "logged in" "$WORK/recovery.log" && break
+	sleep 0.1
+done
+[ -n "$victim" ] || fail "no session helper to crash"
+kill -SEGV "$victim"
+wait_log "$WORK/recovery.log" "helper killed by" 10
+kill -0 "$daemon" 2>/dev/null || fail "a crashing session helper took the daemon with it"
+if grep -q "Relay .* lost" "$WORK/recovery.log"; then
+	fail "a crashing session helper cost the relay registration"
+fi
 [ "$(ssh_tunnel 'echo still here')" = "still here" ] || fail "no real session after the abuse (tunnel)"
 [ "$(ssh_plain 'echo plain too')" = "plain too" ] || fail "no real session after the abuse (plain SSH)"
 grep -q "Showing the recovery screen" "$WORK/recovery.log" || fail "the screen was never shown"
