@@ -12,6 +12,7 @@ INTEGRATION_TESTS = \
 	tests/integration/recovery-abuse.sh \
 	tests/integration/recovery-nspawn.sh \
 	tests/integration/bridge-e2e.sh \
+	tests/integration/bridge-resilience.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
