@@ -296,8 +296,9 @@ static int run(void) {
                                   res.last_error);
                         return EX_NOPERM;
                 }
-                log_error("The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach the relay or its address.",
-                          res.last_error[0] ? res.last_error : "no path got through in time");
+                log_struct(LOG_ERR, 0, MESSAGE_ID_BRIDGE_UNREACHABLE, NULL,
+                           "The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach the relay or its address.",
+                           res.last_error[0] ? res.last_error : "no path got through in time");
                 return EX_UNAVAILABLE;
         }
         log_info("Recovery machine %s (service %s)", res.hello.hostname, id);
@@ -306,7 +307,17 @@ static int run(void) {
         kh[0] = '\0';
         if (known_hosts_dir(dir, sizeof dir) < 0 || known_hosts_write(dir, alias, &res.hello, kh, sizeof kh) < 0)
                 log_warning("Cannot write a known_hosts file; ssh will ask to confirm the host key.");
-        log_info("SSH server reachable at %s (via %s)", arg.listen, res.where);
+        {
+                char f_path[320], f_listen[300], f_host[300], f_service[64];
+                const char *fields[] = { f_path, f_listen, f_host, f_service, NULL };
+
+                snprintf(f_path, sizeof f_path, "KAIROS_PATH=%s", res.where);
+                snprintf(f_listen, sizeof f_listen, "KAIROS_LISTEN=%s", arg.listen);
+                snprintf(f_host, sizeof f_host, "KAIROS_HOSTNAME=%s", res.hello.hostname);
+                snprintf(f_service, sizeof f_service, "KAIROS_SERVICE=%s", id);
+                log_struct(LOG_INFO, 0, MESSAGE_ID_BRIDGE_REACHABLE, fields, "SSH server reachable at %s (via %s)",
+                           arg.listen, res.where);
+        }
         log_info("To connect, keep this running and run in another terminal:");
         {
                 const char *colon = strrchr(arg.listen, ':');
@@ -323,7 +334,7 @@ static int run(void) {
         sd_notify(false, "STOPPING=1");
         bridge_free(b);
         token_clear(&token);
-        log_info("Stopped; all connections closed.");
+        log_struct(LOG_INFO, 0, MESSAGE_ID_BRIDGE_STOPPED, NULL, "Stopped; all connections closed.");
         return r < 0 ? EX_OSERR : 0;
 }
 

@@ -24,6 +24,10 @@
 #define MESSAGE_ID_AUTH_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50606"
 #define MESSAGE_ID_TOKEN_ROTATED "5c1e2a4f6b7d48e9a0c3b2d1e4f50607"
 #define MESSAGE_ID_TUNNEL_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50608"
+/* kairos-bridge */
+#define MESSAGE_ID_BRIDGE_REACHABLE "5c1e2a4f6b7d48e9a0c3b2d1e4f50611"
+#define MESSAGE_ID_BRIDGE_UNREACHABLE "5c1e2a4f6b7d48e9a0c3b2d1e4f50612"
+#define MESSAGE_ID_BRIDGE_STOPPED "5c1e2a4f6b7d48e9a0c3b2d1e4f50613"
 
 void log_set_max_level(int level);
 int log_get_max_level(void);

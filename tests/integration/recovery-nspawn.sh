@@ -49,7 +49,8 @@ for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket k
 	binds+=(--bind-ro="$dest$unitdir/$u:/etc/systemd/system/$u")
 done
 # Libraries the build links that the container lacks (the sanitizer runtimes).
-for lib in $(ldd "$dest$prefix/sbin/kairos-recovery" "$dest$prefix/libexec/kairos/kairos-recovery-session" |
+for lib in $(ldd "$dest$prefix/sbin/kairos-recovery" "$dest$prefix/libexec/kairos/kairos-recovery-session" \
+	"$dest$prefix/bin/kairos-bridge" |
 	awk '/=> \// { print $3 }' | sort -u); do
 	[ -e "$NSPAWN_ROOT$lib" ] || binds+=(--bind-ro="$lib:$lib")
 done
@@ -90,6 +91,31 @@ out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o Ho
 	'echo relay ok' 2>"$WORK/ssh.err") || fail "ssh through the relay failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "relay ok" ] || fail "through the relay the shell said '$out'"
 
+# kairos-bridge under systemd: systemd-run returns once the tunnel is up,
+# the status shows in systemctl, the journal gets structured entries and
+# never the password, which goes to a 0600 file instead.
+nspawn_run systemd-run -q -p Type=notify -p TimeoutStartSec=60 --unit=kairos-bridge-test \
+	"$prefix/bin/kairos-bridge" --token-file /run/kairos-recovery/token --direct-only \
+	--direct 127.0.0.1:7140 --listen 127.0.0.1:2200 || fail "systemd-run of kairos-bridge did not start it: $(nspawn_run journalctl -u kairos-bridge-test --no-pager | tail -n 5)"
+nspawn_run systemctl is-active -q kairos-bridge-test || fail "kairos-bridge is not active after systemd-run returned"
+bstatus=$(nspawn_run systemctl show -p StatusText --value kairos-bridge-test)
+case "$bstatus" in "Reachable via direct 127.0.0.1:7140"*) ;; *) fail "kairos-bridge's status is '$bstatus'" ;; esac
+nspawn_run journalctl -u kairos-bridge-test -o json --no-pager >"$WORK/bridge-journal.json"
+grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50611"' "$WORK/bridge-journal.json" || fail "no 'reachable' entry with its MESSAGE_ID in the journal"
+grep -q '"KAIROS_LISTEN":"127.0.0.1:2200"' "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_LISTEN"
+grep -q '"KAIROS_PATH":"direct 127.0.0.1:7140"' "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_PATH"
+grep -q "\"KAIROS_HOSTNAME\":\"$(nspawn_run hostname)\"" "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_HOSTNAME"
+if grep -q "$password" "$WORK/bridge-journal.json"; then
+	fail "kairos-bridge put the password in the journal"
+fi
+pwfile=$(sed -n 's/.*SSH access password is in \([^"]*\)".*/\1/p' "$WORK/bridge-journal.json" | head -n 1)
+[ -n "$pwfile" ] || fail "the journal does not say where the password is"
+[ "$(nspawn_run stat -c %a "$pwfile")" = 600 ] || fail "the password file $pwfile is not 0600"
+[ "$(nspawn_run cat "$pwfile")" = "$password" ] || fail "the password file does not hold the password"
+nspawn_run systemctl stop kairos-bridge-test
+nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50613"' ||
+	fail "kairos-bridge did not log its clean stop"
+
 # The watchdog is fed, and a reload re-reads the configuration and keeps the token.
 [ "$(nspawn_run systemctl show -p WatchdogTimestampMonotonic --value kairos-recovery)" != 0 ] ||
 	fail "systemd never got WATCHDOG=1 from the daemon"
@@ -122,4 +148,4 @@ grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50604"' "$WORK/journal.json" |
 if grep -q "$password" "$WORK/journal.json"; then
 	fail "the password is in the journal"
 fi
-pass "target started, status '$status', ssh plain/tunnel/relay from outside, watchdog fed, reload keeps the token, restart keeps the token, rotate changes it"
+pass "target started, status '$status', ssh plain/tunnel/relay from outside, kairos-bridge under systemd-run (status, journal fields, no password), watchdog fed, reload keeps the token, restart keeps the token, rotate changes it"
