@@ -13,6 +13,7 @@ INTEGRATION_TESTS = \
 	tests/integration/recovery-nspawn.sh \
 	tests/integration/bridge-e2e.sh \
 	tests/integration/bridge-resilience.sh \
+	tests/integration/bridge-photo.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
