@@ -28,7 +28,7 @@ start_bridge "$WORK/bridge.log" --direct "127.0.0.1:$TUNNEL_PORT"
 grep -q "Recovery machine $(hostname)" "$WORK/bridge.log" || fail "the bridge does not name the machine"
 pw=$(sed -n 's/.*SSH access password is //p' "$WORK/bridge.log")
 [ "$pw" = "$PASSWORD" ] || fail "the bridge printed password '$pw', the daemon shows '$PASSWORD'"
-cmd=$(sed -n 's/^ INFO     \(ssh -p .*\)$/\1/p' "$WORK/bridge.log")
+cmd=$(printed_ssh_command "$WORK/bridge.log")
 case "$cmd" in "ssh -p $LISTEN_PORT -o HostKeyAlias=kairos-"*" -o UserKnownHostsFile=$XDG_RUNTIME_DIR/kairos-bridge/known_hosts root@127.0.0.1") ;;
 *) fail "unexpected ssh command printed: '$cmd'" ;; esac
 # As a user would type it: OpenSSH's default host-key checking, no question.

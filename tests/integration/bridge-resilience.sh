@@ -17,7 +17,7 @@ for i in $(seq 20); do
 	"$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$port" --timeout 30 >"$WORK/b$i.log" 2>&1 &
 	b=$!
 	for _ in $(seq 300); do grep -q "SSH server reachable" "$WORK/b$i.log" && break; sleep 0.1; done
-	cmd=$(sed -n 's/^ INFO     \(ssh -p .*\)$/\1/p' "$WORK/b$i.log")
+	cmd=$(printed_ssh_command "$WORK/b$i.log")
 	# shellcheck disable=SC2086
 	if [ -n "$cmd" ] && sshpass -p "$PASSWORD" $cmd -o StrictHostKeyChecking=yes true 2>"$WORK/s$i.err"; then
 		ok=$((ok + 1))
@@ -34,7 +34,7 @@ port=$(free_port)
 bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$port" --relay-only --timeout 30 >"$WORK/bridge.log" 2>&1
 BRIDGE_PID=$LAST_PID
 wait_log "$WORK/bridge.log" "SSH server reachable" 40
-cmd=$(sed -n 's/^ INFO     \(ssh -p .*\)$/\1/p' "$WORK/bridge.log")
+cmd=$(printed_ssh_command "$WORK/bridge.log")
 # shellcheck disable=SC2086
 sshpass -p "$PASSWORD" $cmd -o ServerAliveInterval=2 'echo started; sleep 120' >"$WORK/long.out" 2>"$WORK/long.err" &
 long=$!
@@ -50,14 +50,8 @@ took=$(( $(date +%s) - start ))
 [ "$rc" = 255 ] || fail "the session through the dead relay ended with $rc, expected ssh's 255"
 [ -s "$WORK/long.err" ] || fail "ssh ended without a message"
 [ "$took" -le 20 ] || fail "the session took $took s to end after the relay died"
-bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/relay2.log" 2>&1
-wait_port "$RELAY_PORT" 30
-i=0
-until [ "$(grep -c "Relay $RELAY connected" "$WORK/recovery.log")" -gt 1 ]; do
-	i=$((i + 1))
-	[ "$i" -lt 300 ] || fail "the daemon did not register again at the restarted relay within 30 s"
-	sleep 0.1
-done
+restart_relay
+wait_log_count "$WORK/recovery.log" "Relay $RELAY connected" 2 30
 # shellcheck disable=SC2086
 out=$(sshpass -p "$PASSWORD" $cmd -o StrictHostKeyChecking=yes 'echo back' 2>"$WORK/back.err") ||
 	fail "no ssh through the same bridge after the relay came back: $(cat "$WORK/back.err")"

@@ -73,3 +73,8 @@ ssh_relay() {
 		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-token-addresses --timeout 20" \
 		root@recovery "$@"
 }
+
+# The ssh command kairos-bridge printed in LOG.
+printed_ssh_command() { # LOG
+	sed -n 's/^ INFO     \(ssh -p .*\)$/\1/p' "$1"
+}

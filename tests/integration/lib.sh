@@ -79,10 +79,15 @@ wait_port() { # PORT [SECONDS]
 }
 
 wait_log() { # FILE PATTERN [SECONDS]
-	local i=0 limit=$((${3:-20} * 10))
-	while ! grep -q -- "$2" "$1" 2>/dev/null; do
+	wait_log_count "$1" "$2" 1 "${3:-20}"
+}
+
+# Until PATTERN has appeared COUNT times in FILE (a second registration...).
+wait_log_count() { # FILE PATTERN COUNT SECONDS
+	local i=0 limit=$(($4 * 10))
+	while [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -lt "$3" ]; do
 		i=$((i + 1))
-		[ "$i" -lt "$limit" ] || fail "\"$2\" did not appear in $(basename "$1") within ${3:-20} s"
+		[ "$i" -lt "$limit" ] || fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
 		sleep 0.1
 	done
 }
@@ -98,7 +103,16 @@ start_relay() {
 	need twist3
 	RELAY_PORT=$(free_port)
 	RELAY="tcp:127.0.0.1:$RELAY_PORT"
-	bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/relay.log" 2>&1
+	run_relay relay.log
+}
+
+# The relay again on the same port, after it was killed.
+restart_relay() {
+	run_relay relay-restarted.log
+}
+
+run_relay() { # LOG
+	bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/$1" 2>&1
 	RELAY_PID=$LAST_PID
 	wait_port "$RELAY_PORT" 30
 }

@@ -28,15 +28,9 @@ kill "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null || true
 wait_log "$WORK/respond.log" "Relay $RELAY lost" 10
 sleep 1
-bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/relay2.log" 2>&1
-wait_port "$RELAY_PORT" 30
+restart_relay
 start=$(date +%s)
-i=0
-until [ "$(grep -c "Relay $RELAY connected" "$WORK/respond.log")" -gt 1 ]; do
-	i=$((i + 1))
-	[ "$i" -lt 150 ] || fail "the responder did not register again within 15 s of the relay's restart"
-	sleep 0.1
-done
+wait_log_count "$WORK/respond.log" "Relay $RELAY connected" 2 15
 took=$(( $(date +%s) - start ))
 out=$(echo after | timeout 30 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 20 2>>"$WORK/initiate.log") ||
 	fail "no initiator got through after the relay restarted"
