@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
@@ -99,8 +100,13 @@ static int parse_argv(int argc, char **argv) {
         char *end;
         int c;
 
-        if (env && *env)
-                arg.source = TOKEN_FROM_ENV, arg.where = env;
+        /* Like a token argument, scrubbed where ps e and /proc/PID/environ read it. */
+        if (env && *env) {
+                arg.source = TOKEN_FROM_ENV, arg.where = strdup(env);
+                token_input_scrub((char *) env);
+                if (!arg.where)
+                        return -ENOMEM;
+        }
         while ((c = getopt_long(argc, argv, "i:f:l:r:d:t:vh", options, NULL)) >= 0)
                 switch (c) {
                 case 'i':
@@ -342,6 +348,9 @@ int main(int argc, char **argv) {
         int r;
 
         log_open();
+        /* The token, its keys and the password live in this process: no
+         * core dump of it, and no ptrace by the user's other programs. */
+        prctl(PR_SET_DUMPABLE, 0);
         if (sodium_init() < 0)
                 return EX_SOFTWARE;
         r = parse_argv(argc, argv);

@@ -9,8 +9,10 @@
  *  - at most max_unauthenticated helpers that have not authenticated yet
  *    (a MaxStartups: a flood of half-open connections cannot starve the
  *    real user, and costs us at most that many processes);
- *  - password failures counted across all sessions; beyond a rate, new
- *    plain SSH connections are refused for a while.
+ *  - plain SSH (the password's only open door): per source address, at
+ *    most a few connections unauthenticated at once, and beyond a rate of
+ *    password failures that address is refused for a while. Per source,
+ *    so that a guesser slows itself down, not the real user.
  * One crashing or hanging helper costs one session. */
 
 #include <stdbool.h>
