@@ -297,6 +297,12 @@ static int run(void) {
                 token_clear(&token);
                 if (r == -ECANCELED)
                         return 0;
+                if (res.interference && !res.handshake_failed) {
+                        log_error("Someone at the relay answered in the recovery machine's place: %s. Nothing was revealed to them. "
+                                  "Use the direct path (--direct ADDR:PORT), or run kairos-recovery rotate on the machine and use the new QR code.",
+                                  res.last_error);
+                        return EX_UNAVAILABLE;
+                }
                 if (res.handshake_failed) {
                         log_error("The token was rejected: %s. The QR code may be from an earlier boot or rotated; ask for the current one.",
                                   res.last_error);

@@ -48,7 +48,7 @@ struct race {
         char side[KAIROS_SIDE_HEX + 1];
         void (*progress)(void *userdata, const char *line);
         void *userdata;
-        bool handshake_failed;
+        bool handshake_failed, interference;
         char last_error[600];
         size_t n_attempts;
         struct attempt attempts[MAX_ATTEMPTS];
@@ -128,7 +128,11 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
         snprintf(line, sizeof line, "%s: %s", a->label, what);
         pthread_mutex_lock(&a->race->lock);
         snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
-        if (error == -EBADMSG || error == -ECONNABORTED)
+        /* At the relay only our channel pairs, and only the machine knows
+         * it: a failed handshake there is interference, not a wrong token. */
+        if (a->path == DIAL_PATH_RELAY && error == -ENOTCONN)
+                a->race->interference = true;
+        else if (error == -EBADMSG || error == -ECONNABORTED)
                 a->race->handshake_failed = true;
         pthread_mutex_unlock(&a->race->lock);
         /* Say it once, not at every retry. */
@@ -306,6 +310,7 @@ static void *run_relay(void *userdata) {
                         snprintf(r->last_error, sizeof r->last_error, "%s: waiting for the recovery machine at the relay", a->label);
                 pthread_mutex_unlock(&r->lock);
                 k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
+                bool paired = k >= 0;
                 if (k >= 0)
                         k = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
                 if (k >= 0 && claim(a, &t, &hello))
@@ -313,8 +318,12 @@ static void *run_relay(void *userdata) {
                 if (k >= 0 || r->cancel)
                         goto done;
                 drop_fd(a);
-                if (k == -EBADMSG)
-                        note_error(a, k, "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
+                if (paired)
+                        /* Whatever went wrong after "ok" (garbage, a close, silence):
+                         * whoever paired with us does not hold the secret. */
+                        note_error(a, -ENOTCONN,
+                                   k == -ETIMEDOUT ? "paired, but no answer to the handshake: interference at the relay? Use the direct path, or rotate the token" :
+                                   "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
                                    last, sizeof last);
                 else if (k != -ECONNRESET && k != -ETIMEDOUT)
                         note_error(a, k, k == -EBUSY || k == -EPROTO || k == -EBADMSG ? relay_strerror(k) : record_strerror(k),
@@ -486,6 +495,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 ret = 0;
         } else {
                 res->handshake_failed = r->handshake_failed;
+                res->interference = r->interference;
                 snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
                 ret = cancelled ? -ECANCELED : -ETIMEDOUT;
         }

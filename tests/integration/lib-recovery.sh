@@ -11,9 +11,11 @@ need systemd-socket-activate ssh sshpass
 [ -x "$KAIROS_SESSION_HELPER" ] || fail "$KAIROS_SESSION_HELPER is not built"
 
 # start_recovery [extra recovery.conf lines]: sets TUNNEL_PORT, SSH_PORT,
-# RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS.
+# RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS. A relay
+# started before is kept; RECOVERY_RELAY (a proxy in front of it) is the
+# daemon's Relay= instead of $RELAY.
 start_recovery() {
-	start_relay
+	[ -n "${RELAY_PORT:-}" ] || start_relay
 	TUNNEL_PORT=$(free_port)
 	SSH_PORT=$(free_port)
 	RUN="$WORK/run"
@@ -22,7 +24,7 @@ start_recovery() {
 	chmod 700 "$RUN"
 	{
 		echo "[Recovery]"
-		echo "Relay=$RELAY"
+		echo "Relay=${RECOVERY_RELAY:-$RELAY}"
 		echo "Console=null"
 		echo "Plymouth=no"
 		echo "HostKey="

@@ -1,0 +1,6 @@
+# The security suite (issue 6): attacks on the relay path, the direct port
+# and the plain SSH socket against the real daemon, relay and bridge.
+SECURITY_TESTS = \
+	tests/integration/security-camping.sh
+TESTS += $(SECURITY_TESTS)
+EXTRA_DIST += $(SECURITY_TESTS) tests/integration/lib-security.sh tests/integration/relay-camper.py
