@@ -237,6 +237,25 @@ static void tell_password(const char *password, const char *id) {
         log_info("SSH access password is in %s", path);
 }
 
+/* Why no path got through, said once; the exit status. */
+static int unreachable(const struct dial_result *res) {
+        if (res->interference && !res->handshake_failed) {
+                log_error("Someone at the relay answered in the recovery machine's place: %s. Nothing was revealed to them. "
+                          "Use the direct path (--direct ADDR:PORT), or run kairos-recovery rotate on the machine and use the new QR code.",
+                          res->last_error);
+                return EX_UNAVAILABLE;
+        }
+        if (res->handshake_failed) {
+                log_error("The token was rejected: %s. The QR code may be from an earlier boot or rotated; ask for the current one.",
+                          res->last_error);
+                return EX_NOPERM;
+        }
+        log_struct(LOG_ERR, 0, MESSAGE_ID_BRIDGE_UNREACHABLE, NULL,
+                   "The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach the relay or its address.",
+                   res->last_error[0] ? res->last_error : "no path got through in time");
+        return EX_UNAVAILABLE;
+}
+
 static int run(void) {
         char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], dir[4096], kh[4200], alias[64];
         struct kairos_token token;
@@ -267,11 +286,11 @@ static int run(void) {
                 return EX_OSERR;
         bridge_handle_signals(b);
         if (arg.stdio) {
-                r = bridge_stdio(b);
+                r = bridge_stdio(b, &res);
                 bridge_free(b);
                 token_clear(&token);
                 if (r == -ETIMEDOUT)
-                        return EX_UNAVAILABLE;
+                        return unreachable(&res);
                 return r < 0 && r != -ECANCELED ? EX_IOERR : 0;
         }
 
@@ -297,21 +316,7 @@ static int run(void) {
                 token_clear(&token);
                 if (r == -ECANCELED)
                         return 0;
-                if (res.interference && !res.handshake_failed) {
-                        log_error("Someone at the relay answered in the recovery machine's place: %s. Nothing was revealed to them. "
-                                  "Use the direct path (--direct ADDR:PORT), or run kairos-recovery rotate on the machine and use the new QR code.",
-                                  res.last_error);
-                        return EX_UNAVAILABLE;
-                }
-                if (res.handshake_failed) {
-                        log_error("The token was rejected: %s. The QR code may be from an earlier boot or rotated; ask for the current one.",
-                                  res.last_error);
-                        return EX_NOPERM;
-                }
-                log_struct(LOG_ERR, 0, MESSAGE_ID_BRIDGE_UNREACHABLE, NULL,
-                           "The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach the relay or its address.",
-                           res.last_error[0] ? res.last_error : "no path got through in time");
-                return EX_UNAVAILABLE;
+                return unreachable(&res);
         }
         log_info("Recovery machine %s (service %s)", res.hello.hostname, id);
         tell_password(password, id);

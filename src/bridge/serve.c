@@ -243,14 +243,13 @@ int bridge_serve(struct bridge *b, int listen_fd) {
         return 0;
 }
 
-int bridge_stdio(struct bridge *b) {
-        struct dial_result res;
-        int r = dial_preferred(b, &res, true);
+int bridge_stdio(struct bridge *b, struct dial_result *res) {
+        int r = dial_preferred(b, res, true);
 
         if (r < 0)
                 return r;
-        r = tunnel_pump(&res.tunnel, STDIN_FILENO, STDOUT_FILENO, b->stop[0], NULL);
-        tunnel_done(&res.tunnel, true);
+        r = tunnel_pump(&res->tunnel, STDIN_FILENO, STDOUT_FILENO, b->stop[0], NULL);
+        tunnel_done(&res->tunnel, true);
         (void) dial_wait_idle(2 * USEC_PER_SEC);
         return r;
 }

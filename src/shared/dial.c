@@ -127,7 +127,10 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
 
         snprintf(line, sizeof line, "%s: %s", a->label, what);
         pthread_mutex_lock(&a->race->lock);
-        snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
+        /* A peer that answered says more than an address that did not. */
+        if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED ||
+            !(a->race->handshake_failed || a->race->interference))
+                snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
         /* At the relay only our channel pairs, and only the machine knows
          * it: a failed handshake there is interference, not a wrong token. */
         if (a->path == DIAL_PATH_RELAY && error == -ENOTCONN)
