@@ -2,6 +2,7 @@
 # and the plain SSH socket against the real daemon, relay and bridge.
 SECURITY_TESTS = \
 	tests/integration/security-camping.sh \
-	tests/integration/security-wrong-secret.sh
+	tests/integration/security-wrong-secret.sh \
+	tests/integration/security-capture-replay.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS) tests/integration/lib-security.sh tests/integration/relay-camper.py
