@@ -9,10 +9,11 @@ direction ("up").
   --record DIR      write each connection's bytes as DIR/N.up and DIR/N.down
                     (what the relay receives and sends, request line included)
   --tamper SEED     at a random offset between --min and --max of every
-                    connection, one of --modes: flip (one bit), drop (1-64
-                    bytes), dup (1-64 bytes sent twice), reorder (two runs of
-                    16-4096 bytes swapped). Each tampering is printed as
-                    "tampered N MODE OFFSET LENGTH" once done.
+                    connection, the next of --modes in turn: flip (one bit),
+                    drop (1-64 bytes), dup (1-64 bytes sent twice), reorder
+                    (two runs of 16-4096 bytes swapped). Each tampering is
+                    printed as "tampered N MODE OFFSET LENGTH" once done;
+                    none once --stop-file exists.
 """
 import argparse
 import os
@@ -28,15 +29,31 @@ def say(line):
         print(line, flush=True)
 
 
-class Tamper:
-    """Streaming edit of one direction at one offset."""
+applied = 0
 
-    def __init__(self, conn, mode, offset, length):
-        self.conn, self.mode, self.offset, self.length = conn, mode, offset, length
-        self.need = 2 * length if mode == "reorder" else (1 if mode == "flip" else length)
+
+class Tamper:
+    """Streaming edit of one direction at one offset. The edit is chosen
+    when the stream gets there, the modes in turn, so that a run of
+    sessions sees each of them; none once the --stop-file exists."""
+
+    def __init__(self, conn, offset, modes, stop_file):
+        self.conn, self.offset, self.modes, self.stop_file = conn, offset, modes, stop_file
+        self.mode = None
         self.held = b""
         self.done = False
         self.bit = random.randrange(8)
+
+    def choose(self):
+        global applied
+        with lock:
+            if self.stop_file and os.path.exists(self.stop_file):
+                self.done = True
+                return
+            self.mode = self.modes[applied % len(self.modes)]
+            applied += 1
+        self.length = random.randint(16, 4096) if self.mode == "reorder" else random.randint(1, 64)
+        self.need = 2 * self.length if self.mode == "reorder" else (1 if self.mode == "flip" else self.length)
 
     def edit(self, chunk):
         k = self.length
@@ -55,6 +72,9 @@ class Tamper:
         if not self.held and count + len(data) <= self.offset:
             return data
         if not self.held:
+            self.choose()
+            if self.done:
+                return data
             head = data[:self.offset - count]
             self.held = data[self.offset - count:]
         else:
@@ -121,6 +141,7 @@ def main():
     ap.add_argument("--modes", default="flip,drop,dup,reorder")
     ap.add_argument("--min", type=int, default=4096)
     ap.add_argument("--max", type=int, default=262144)
+    ap.add_argument("--stop-file")
     a = ap.parse_args()
     if a.tamper is not None:
         random.seed(a.tamper)
@@ -144,9 +165,7 @@ def main():
             rec_down = open(os.path.join(a.record, "%d.down" % n), "wb")
         tamper = None
         if a.tamper is not None:
-            mode = random.choice(modes)
-            length = random.randint(16, 4096) if mode == "reorder" else random.randint(1, 64)
-            tamper = Tamper(n, mode, random.randint(a.min, a.max), length)
+            tamper = Tamper(n, random.randint(a.min, a.max), modes, a.stop_file)
         threading.Thread(target=pipe, args=(c, u, rec_up, a.flip_after, tamper, True), daemon=True).start()
         threading.Thread(target=pipe, args=(u, c, rec_down, None, None, False), daemon=True).start()
 
