@@ -4,6 +4,7 @@ SECURITY_TESTS = \
 	tests/integration/security-camping.sh \
 	tests/integration/security-wrong-secret.sh \
 	tests/integration/security-capture-replay.sh \
-	tests/integration/security-tamper.sh
+	tests/integration/security-tamper.sh \
+	tests/integration/security-guessing.sh
 TESTS += $(SECURITY_TESTS)
 EXTRA_DIST += $(SECURITY_TESTS) tests/integration/lib-security.sh tests/integration/relay-camper.py
