@@ -13,8 +13,10 @@ need systemd-socket-activate ssh sshpass
 # start_recovery [extra recovery.conf lines]: sets TUNNEL_PORT, SSH_PORT,
 # RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS. A relay
 # started before is kept; RECOVERY_RELAY (a proxy in front of it) is the
-# daemon's Relay= instead of $RELAY.
+# daemon's Relay= instead of $RELAY. RECOVERY_WRAPPER runs the daemon (it
+# logs to the journal then: RECOVERY_LOG is where the test follows it).
 start_recovery() {
+	local log=${RECOVERY_LOG:-$WORK/recovery.log}
 	[ -n "${RELAY_PORT:-}" ] || start_relay
 	TUNNEL_PORT=$(free_port)
 	SSH_PORT=$(free_port)
@@ -33,13 +35,13 @@ start_recovery() {
 	} >"$WORK/recovery.conf"
 	RUNTIME_DIRECTORY="$RUN" bg systemd-socket-activate -l "127.0.0.1:$TUNNEL_PORT" -l "127.0.0.1:$SSH_PORT" \
 		--fdname=tunnel:ssh -E RUNTIME_DIRECTORY -E KAIROS_SESSION_HELPER \
-		"$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
+		${RECOVERY_WRAPPER:-} "$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
 	RECOVERY_PID=$LAST_PID
 	wait_port "$TUNNEL_PORT"
 	# systemd-socket-activate starts the program at the first connection.
 	(exec 3<>"/dev/tcp/127.0.0.1/$TUNNEL_PORT") 2>/dev/null || true
-	wait_log "$WORK/recovery.log" "kairos-recovery started"
-	wait_log "$WORK/recovery.log" "waiting for a bridge on 4 slots"
+	wait_log "$log" "kairos-recovery started"
+	wait_log "$log" "waiting for a bridge on 4 slots"
 	read_state
 }
 

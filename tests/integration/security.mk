@@ -5,6 +5,8 @@ SECURITY_TESTS = \
 	tests/integration/security-wrong-secret.sh \
 	tests/integration/security-capture-replay.sh \
 	tests/integration/security-tamper.sh \
-	tests/integration/security-guessing.sh
+	tests/integration/security-guessing.sh \
+	tests/integration/security-secrets.sh
 TESTS += $(SECURITY_TESTS)
-EXTRA_DIST += $(SECURITY_TESTS) tests/integration/lib-security.sh tests/integration/relay-camper.py
+EXTRA_DIST += $(SECURITY_TESTS) tests/integration/lib-security.sh tests/integration/relay-camper.py \
+	tests/integration/journal-exec.py
