@@ -75,8 +75,10 @@ static void refresh_token(struct manager *m, bool force) {
         m->token.port = m->listeners.tunnel_port ? m->listeners.tunnel_port : m->config.tunnel_port;
         if (m->listeners.tunnel_fd < 0)
                 m->token.n_addresses = 0; /* nothing listens: offering addresses would only cost time */
-        /* The default relay is implied; others are spelled out. */
+        /* The default relay is implied; others are spelled out; with Relay=
+         * empty the token says "no relay", so that no bridge knocks at one. */
         m->token.n_relays = 0;
+        m->token.no_relay = m->config.n_relays == 0;
         if (!(m->config.n_relays == 1 && !strcmp(m->config.relays[0], KAIROS_DEFAULT_RELAY)))
                 for (size_t i = 0; i < m->config.n_relays && i < KAIROS_TOKEN_MAX_RELAYS; i++)
                         snprintf(m->token.relays[m->token.n_relays++], KAIROS_RELAY_TEXT_MAX, "%s", m->config.relays[i]);

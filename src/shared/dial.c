@@ -388,7 +388,7 @@ static int build_attempts(struct race *r, const struct dial_options *o) {
                         relays[n++] = o->relays[i];
                 for (size_t i = 0; i < t->n_relays; i++)
                         relays[n++] = t->relays[i];
-                if (n == 0)
+                if (n == 0 && !t->no_relay)
                         relays[n++] = KAIROS_DEFAULT_RELAY;
                 for (size_t i = 0; i < n; i++) {
                         struct attempt *a;
