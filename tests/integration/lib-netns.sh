@@ -126,7 +126,7 @@ wait_status() { # PATTERN SECONDS: until the status line matches (case pattern)
 	# shellcheck disable=SC2254
 	until case "$(machine_status)" in $1) true ;; *) false ;; esac; do
 		i=$((i + 1))
-		[ "$i" -lt $(($2 * 5)) ] || fail "the status line did not become '$1' within $2 s: '$(machine_status)'"
+		[ "$i" -lt $(($2 * 5)) ] || fail "the status line did not become '$1' within $2 s: '$(machine_status)'; the daemon's journal ends: $(machine_journal | tail -n 8)"
 		sleep 0.2
 	done
 }
