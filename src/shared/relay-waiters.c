@@ -68,6 +68,7 @@ struct relay {
         usec_t backoff;
         bool reachable;
         bool reported; /* reachable has been logged at least once */
+        bool no_route; /* the machine has no route to it now (netlink) */
         struct slot slots[KAIROS_RELAY_SLOTS];
 };
 
@@ -385,6 +386,8 @@ static void relay_stop(struct relay *r) {
 static void relay_start(struct relay *r) {
         unsigned base = r->w->replace_sec;
 
+        r->no_route = false; /* the new waiters find out for themselves */
+
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
                 struct slot *sl = &r->slots[s];
                 sl->cur = (struct waiter) { .relay = r, .slot = s, .fd = -1 };
@@ -493,10 +496,49 @@ static bool same_address(const struct sockaddr_storage *a, const struct sockaddr
         return true;
 }
 
+/* Whether the machine still has this address (it can be bound). */
+static bool address_is_local(const struct sockaddr_storage *a) {
+        struct sockaddr_storage b = *a;
+        int fd, r;
+
+        if (b.ss_family == AF_INET6)
+                ((struct sockaddr_in6 *) &b)->sin6_port = 0;
+        else
+                ((struct sockaddr_in *) &b)->sin_port = 0;
+        fd = socket(b.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return true; /* cannot tell: leave the waiter be */
+        r = bind(fd, (struct sockaddr *) &b,
+                 b.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+        r = r < 0 ? -errno : 0;
+        close(fd);
+        return r != -EADDRNOTAVAIL;
+}
+
+/* A waiter whose address went: the relay would keep it, and pair a bridge
+ * with it, until its own TCP gives up. A reset tells the relay now. The
+ * kernel sends from a vanished address only for a transparent socket
+ * (CAP_NET_ADMIN; without it the reset merely stays home), and the NAT,
+ * which still maps that address, lets it through. */
+static void waiter_abort(struct waiter *wt) {
+        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+        int one = 1;
+
+        if (wt->fd >= 0) {
+                if (wt->relay->addr.ss_family == AF_INET6)
+                        (void) setsockopt(wt->fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one);
+                else
+                        (void) setsockopt(wt->fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one);
+                (void) setsockopt(wt->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        waiter_close(wt);
+}
+
 static void relay_network_changed(struct relay *r) {
         struct sockaddr_storage src, local;
         char a[INET6_ADDRSTRLEN] = "?";
         unsigned moved = 0;
+        bool again = false;
         int e;
 
         if (r->addr_len == 0) {
@@ -509,15 +551,19 @@ static void relay_network_changed(struct relay *r) {
         e = route_source(r, &src);
         if (e < 0) {
                 /* No way to the relay: said now rather than when keepalive
-                 * gives up, and the waiters closed (they could only become
-                 * ghosts); the change that brings the route back reopens them. */
-                for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
-                        waiter_close(&r->slots[s].next);
-                        if (r->slots[s].cur.state != WAITER_IDLE)
-                                waiter_failed(&r->slots[s].cur, e, true, "no route to it (network down?)");
+                 * gives up. The waiters stay open: closed now, with no route
+                 * for their FIN, the relay would keep them as ghosts; they
+                 * are replaced or reset once a route is back. */
+                if (!r->no_route) {
+                        r->no_route = true;
+                        set_reachable(r, false, e, "no route to it (network down?)");
+                        changed(r->w); /* the status counts no waiting slot now */
                 }
-                changed(r->w); /* the status counts waiting slots: none now */
                 return;
+        }
+        if (r->no_route) {
+                r->no_route = false;
+                again = true; /* whatever the waiters' address: register anew */
         }
         if (!r->reachable) {
                 /* A way to the relay again: try now, not at the end of the backoff. */
@@ -525,19 +571,25 @@ static void relay_network_changed(struct relay *r) {
                 for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
                         if (r->slots[s].reopen)
                                 sd_event_source_set_time_relative(r->slots[s].reopen, 0);
-                return;
         }
         /* Waiters that leave from an address the route no longer uses (the
-         * machine's address changed, or went): replaced, the new one first,
-         * as every few minutes anyway. */
+         * machine's address changed), or that outlived a time without a
+         * route: replaced, the new one first, as every few minutes anyway.
+         * One whose address went is of no use: reset. */
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
                 struct slot *sl = &r->slots[s];
                 socklen_t len = sizeof local;
 
                 if (sl->cur.state != WAITER_WAITING || sl->next.state != WAITER_IDLE ||
-                    getsockname(sl->cur.fd, (struct sockaddr *) &local, &len) < 0 || same_address(&local, &src))
+                    getsockname(sl->cur.fd, (struct sockaddr *) &local, &len) < 0 ||
+                    (!again && same_address(&local, &src)))
                         continue;
-                open_waiter(r, &sl->next);
+                if (address_is_local(&local))
+                        open_waiter(r, &sl->next);
+                else {
+                        waiter_abort(&sl->cur);
+                        schedule_open(r, s, 0);
+                }
                 moved++;
         }
         if (moved == 0)
@@ -546,8 +598,8 @@ static void relay_network_changed(struct relay *r) {
                 inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &src)->sin6_addr, a, sizeof a);
         else if (src.ss_family == AF_INET)
                 inet_ntop(AF_INET, &((struct sockaddr_in *) &src)->sin_addr, a, sizeof a);
-        log_info("Relay %s: the way to it now leaves from %s; registering %u waiter%s again from there.", r->name, a,
-                 moved, moved == 1 ? "" : "s");
+        log_info("Relay %s: the network changed; registering %u waiter%s again from %s.", r->name, moved,
+                 moved == 1 ? "" : "s", a);
 }
 
 void relay_waiters_network_changed(struct relay_waiters *w) {
@@ -568,6 +620,8 @@ unsigned relay_waiters_waiting(const struct relay_waiters *w, size_t i) {
 
         if (i >= w->n_relays)
                 return 0;
+        if (w->relays[i].no_route)
+                return 0; /* open, but cut off */
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
                 n += w->relays[i].slots[s].cur.state == WAITER_WAITING;
         return n;

@@ -141,7 +141,7 @@ wait_journal_count() { # PATTERN COUNT SECONDS
 	local i=0
 	until [ "$(machine_journal | grep -c -- "$1")" -ge "$2" ]; do
 		i=$((i + 1))
-		[ "$i" -lt $(($3 * 5)) ] || fail "\"$1\" did not appear $2 time(s) in the daemon's journal within $3 s"
+		[ "$i" -lt $(($3 * 5)) ] || fail "\"$1\" did not appear $2 time(s) in the daemon's journal within $3 s; it ends: $(machine_journal | tail -n 8)"
 		sleep 0.2
 	done
 }
