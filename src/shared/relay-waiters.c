@@ -159,9 +159,9 @@ static void waiter_failed(struct waiter *wt, int error, bool relay_unreachable, 
 }
 
 /* The path under a registered waiter died: a reset (a NAT that forgot the
- * connection, a relay that lost it) or keepalive unanswered. Reopened at
- * once, as a closed slot is: only a relay that cannot be reached is backed
- * off from. The relay counts as lost when no slot is left waiting. */
+ * connection, a relay that lost it) or keepalive unanswered. Said, since a
+ * bridge may have met the ghost, and reopened at once, as a closed slot is:
+ * only a relay that cannot be reached is backed off from. */
 static void waiter_broken(struct waiter *wt, int error) {
         struct relay *r = wt->relay;
         struct slot *s = slot_of(wt);
@@ -170,11 +170,10 @@ static void waiter_broken(struct waiter *wt, int error) {
         waiter_close(wt);
         if (was_next)
                 return;
-        if (relay_waiters_waiting(r->w, (size_t) (r - r->w->relays)) == 0)
-                set_reachable(r, false, error,
-                              error == -ETIMEDOUT ? "the connection died (keepalive unanswered)" :
-                              error == -ECONNRESET ? "the connection was reset (a NAT on the way forgot it, or the relay lost it)" :
-                                                     relay_strerror(error));
+        set_reachable(r, false, error,
+                      error == -ETIMEDOUT ? "the connection died (keepalive unanswered)" :
+                      error == -ECONNRESET ? "the connection was reset (a NAT on the way forgot it, or the relay lost it)" :
+                                             relay_strerror(error));
         schedule_open(r, wt->slot, reopen_delay(s));
 }
 
