@@ -14,6 +14,7 @@
 #include "kdf.h"
 #include "log.h"
 #include "macro.h"
+#include "netaddr.h"
 #include "relay-waiters.h"
 #include "relay.h"
 #include "resolve.h"
@@ -467,69 +468,13 @@ void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned second
                                                                   w->replace_sec * USEC_PER_SEC);
 }
 
-/* The address the kernel would send from to reach the relay now, or -errno
- * when there is no route (the link is down, the network gone). */
-static int route_source(const struct relay *r, struct sockaddr_storage *ret) {
-        socklen_t len = sizeof *ret;
-        int fd, e = 0;
-
-        fd = socket(r->addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return negative_errno();
-        /* A UDP connect sends nothing: it only looks the route up. */
-        if (connect(fd, (const struct sockaddr *) &r->addr, r->addr_len) < 0 ||
-            getsockname(fd, (struct sockaddr *) ret, &len) < 0)
-                e = negative_errno();
-        close(fd);
-        return e;
-}
-
-static bool same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
-        if (a->ss_family != b->ss_family)
-                return false;
-        if (a->ss_family == AF_INET)
-                return ((const struct sockaddr_in *) a)->sin_addr.s_addr == ((const struct sockaddr_in *) b)->sin_addr.s_addr;
-        if (a->ss_family == AF_INET6)
-                return !memcmp(&((const struct sockaddr_in6 *) a)->sin6_addr, &((const struct sockaddr_in6 *) b)->sin6_addr,
-                               sizeof(struct in6_addr));
-        return true;
-}
-
-/* Whether the machine still has this address (it can be bound). */
-static bool address_is_local(const struct sockaddr_storage *a) {
-        struct sockaddr_storage b = *a;
-        int fd, r;
-
-        if (b.ss_family == AF_INET6)
-                ((struct sockaddr_in6 *) &b)->sin6_port = 0;
-        else
-                ((struct sockaddr_in *) &b)->sin_port = 0;
-        fd = socket(b.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return true; /* cannot tell: leave the waiter be */
-        r = bind(fd, (struct sockaddr *) &b,
-                 b.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-        r = r < 0 ? -errno : 0;
-        close(fd);
-        return r != -EADDRNOTAVAIL;
-}
-
 /* A waiter whose address went: the relay would keep it, and pair a bridge
- * with it, until its own TCP gives up. A reset tells the relay now. The
- * kernel sends from a vanished address only for a transparent socket
- * (CAP_NET_ADMIN; without it the reset merely stays home), and the NAT,
- * which still maps that address, lets it through. */
+ * with it, until its own TCP gives up. A reset tells the relay now: sent
+ * from the vanished address (netaddr_reset_on_close), through the NAT that
+ * still maps it. */
 static void waiter_abort(struct waiter *wt) {
-        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-        int one = 1;
-
-        if (wt->fd >= 0) {
-                if (wt->relay->addr.ss_family == AF_INET6)
-                        (void) setsockopt(wt->fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof one);
-                else
-                        (void) setsockopt(wt->fd, SOL_IP, IP_TRANSPARENT, &one, sizeof one);
-                (void) setsockopt(wt->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        }
+        if (wt->fd >= 0)
+                netaddr_reset_on_close(wt->fd, wt->relay->addr.ss_family);
         waiter_close(wt);
 }
 
@@ -547,7 +492,7 @@ static void relay_network_changed(struct relay *r) {
                                 sd_event_source_set_time_relative(r->slots[s].reopen, 0);
                 return;
         }
-        e = route_source(r, &src);
+        e = netaddr_route_source((const struct sockaddr *) &r->addr, r->addr_len, &src);
         if (e < 0) {
                 /* No way to the relay: said now rather than when keepalive
                  * gives up. The waiters stay open: closed now, with no route
@@ -581,9 +526,9 @@ static void relay_network_changed(struct relay *r) {
 
                 if (sl->cur.state != WAITER_WAITING || sl->next.state != WAITER_IDLE ||
                     getsockname(sl->cur.fd, (struct sockaddr *) &local, &len) < 0 ||
-                    (!again && same_address(&local, &src)))
+                    (!again && netaddr_same(&local, &src)))
                         continue;
-                if (address_is_local(&local))
+                if (netaddr_is_local(&local))
                         open_waiter(r, &sl->next);
                 else {
                         waiter_abort(&sl->cur);
