@@ -101,7 +101,11 @@ static void refresh_token(struct manager *m, bool force) {
 }
 
 static void on_net_changed(void *userdata) {
-        refresh_token(userdata, false);
+        struct manager *m = userdata;
+
+        refresh_token(m, false);
+        if (m->waiters)
+                relay_waiters_network_changed(m->waiters);
 }
 
 static int session_config(void *userdata, enum session_transport t, const char *peer, char *buf, size_t size) {

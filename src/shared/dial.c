@@ -328,6 +328,13 @@ static void *run_relay(void *userdata) {
                                    k == -ETIMEDOUT ? "paired, but no answer to the handshake: interference at the relay? Use the direct path, or rotate the token" :
                                    "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
                                    last, sizeof last);
+                else if (k == -ECONNABORTED)
+                        /* Closed by the relay right after pairing: the waiter we
+                         * met had lost its way to the machine (a NAT that forgot
+                         * it, an address change). Pairing proves the channel,
+                         * so this is no wrong token: try the next slot. */
+                        note_error(a, -ECONNRESET, "paired with a stale waiter (its machine's side was gone); trying another slot",
+                                   last, sizeof last);
                 else if (k != -ECONNRESET && k != -ETIMEDOUT)
                         note_error(a, k, k == -EBUSY || k == -EPROTO || k == -EBADMSG ? relay_strerror(k) : record_strerror(k),
                                    last, sizeof last);
@@ -335,7 +342,7 @@ static void *run_relay(void *userdata) {
                         note_error(a, k, "waiting for the recovery machine at the relay", last, sizeof last);
                 /* Another slot; a short pause so a relay closing at once is not hammered. */
                 slot = (slot + 1) % KAIROS_RELAY_SLOTS;
-                if (pause_for(r, k == -ECONNRESET ? 50 * USEC_PER_MSEC : 0))
+                if (pause_for(r, k == -ECONNRESET || k == -ECONNABORTED ? 50 * USEC_PER_MSEC : 0))
                         break;
         }
 done:
