@@ -19,7 +19,9 @@
 #define MAX_RELAYS 8
 #define REOPEN_BURST 5                      /* reopenings a second before we slow down */
 #define BACKOFF_MIN (1 * USEC_PER_SEC)
-#define BACKOFF_MAX (30 * USEC_PER_SEC)
+/* A recovery must be reachable soon after the relay is back; a connection
+ * attempt per slot every few seconds costs a relay nothing. */
+#define BACKOFF_MAX (4 * USEC_PER_SEC)
 #define CONNECT_TIMEOUT (10 * USEC_PER_SEC)
 
 enum waiter_state {

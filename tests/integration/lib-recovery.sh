@@ -31,6 +31,7 @@ start_recovery() {
 	} >"$WORK/recovery.conf"
 	RUNTIME_DIRECTORY="$RUN" bg systemd-socket-activate -l "127.0.0.1:$TUNNEL_PORT" -l "127.0.0.1:$SSH_PORT" \
 		--fdname=tunnel:ssh -E RUNTIME_DIRECTORY -E KAIROS_SESSION_HELPER \
+		${RECOVERY_NOTIFY_SOCKET:+-E NOTIFY_SOCKET="$RECOVERY_NOTIFY_SOCKET"} \
 		"$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
 	RECOVERY_PID=$LAST_PID
 	wait_port "$TUNNEL_PORT"
