@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -201,7 +202,7 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
         char config[SESSION_CONFIG_MAX];
         int sp[2], n, r;
         struct session *x;
-        pid_t pid;
+        pid_t pid, parent;
 
         if (unauthenticated(s) >= s->max_unauthenticated) {
                 log_refusal(s, "Refusing a connection from %s: %u connections have not authenticated yet.", peer,
@@ -226,6 +227,7 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 return log_error_errno(r, "Cannot create a control socket: %m");
         }
 
+        parent = getpid();
         pid = fork();
         if (pid < 0) {
                 r = negative_errno();
@@ -247,6 +249,11 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 signal(SIGPIPE, SIG_DFL);
+                /* A session ends with the main process that lists it (under
+                 * systemd, KillMode=mixed does it too): SIGTERM ends the
+                 * helper gracefully, its jobs get SIGHUP. */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                        _exit(127);
                 /* The main process is shielded from the OOM killer; sessions are not. */
                 o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
                 if (o >= 0) {

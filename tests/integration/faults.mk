@@ -1,6 +1,7 @@
 # Fault and load suites (issue 6): relay, daemon, storage and session faults,
 # and many sessions and bridges at once. Each asserts what a user would see.
 FAULT_TESTS = \
-	tests/integration/fault-relay.sh
+	tests/integration/fault-relay.sh \
+	tests/integration/fault-daemon-kill.sh
 TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS) tests/integration/notify-listen.py

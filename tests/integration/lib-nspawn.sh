@@ -93,3 +93,27 @@ nspawn_stop() {
 	rm -rf "/run/systemd/nspawn/propagate/$NSPAWN_NAME" "/run/systemd/nspawn/unix-export/$NSPAWN_NAME" 2>/dev/null || true
 	flock -u 8 2>/dev/null || true
 }
+
+# nspawn_install_kairos: "make install" into the scratch folder and the
+# nspawn options that put it in the container (the programs at their
+# prefix, the units in /etc/systemd/system, $WORK/etc-kairos as /etc/kairos,
+# host libraries the container lacks, such as the sanitizer runtimes). Sets
+# KAIROS_BINDS (an array) and KAIROS_PREFIX (the prefix in the container).
+nspawn_install_kairos() {
+	local dest="$WORK/dest" service daemon unitdir lib u
+	make -C "$builddir" install DESTDIR="$dest" >"$WORK/install.log" 2>&1 || fail "make install failed (see install.log)"
+	service=$(find "$dest" -name kairos-recovery.service -type f | head -n 1)
+	daemon=$(find "$dest" -path "*/sbin/kairos-recovery" -type f | head -n 1)
+	[ -n "$service" ] && [ -n "$daemon" ] || fail "make install did not install the daemon and its units"
+	unitdir=$(dirname "${service#"$dest"}")
+	KAIROS_PREFIX=$(dirname "$(dirname "${daemon#"$dest"}")")
+	mkdir -p "$WORK/etc-kairos"
+	KAIROS_BINDS=(--bind-ro="$dest$KAIROS_PREFIX:$KAIROS_PREFIX" --bind-ro="$WORK/etc-kairos:/etc/kairos")
+	for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+		KAIROS_BINDS+=(--bind-ro="$dest$unitdir/$u:/etc/systemd/system/$u")
+	done
+	for lib in $(ldd "$dest$KAIROS_PREFIX/sbin/kairos-recovery" "$dest$KAIROS_PREFIX/libexec/kairos/kairos-recovery-session" \
+		"$dest$KAIROS_PREFIX/bin/kairos-bridge" | awk '/=> \// { print $3 }' | sort -u); do
+		[ -e "$NSPAWN_ROOT$lib" ] || KAIROS_BINDS+=(--bind-ro="$lib:$lib")
+	done
+}
