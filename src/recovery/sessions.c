@@ -45,6 +45,7 @@ struct sessions {
         void *userdata;
         struct session *list;
         unsigned next_id, n, max_unauthenticated, total;
+        int host_key_fd;
         usec_t failure_window_start;
         unsigned failures;
         struct ratelimit tunnel_log, refuse_log;
@@ -242,10 +243,12 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 sigset_t all;
                 int o;
 
-                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 || dup2(100, SESSION_FD_CONNECTION) < 0 ||
-                    dup2(101, SESSION_FD_CONTROL) < 0)
+                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 ||
+                    (s->host_key_fd >= 0 && dup2(s->host_key_fd, 102) < 0) ||
+                    dup2(100, SESSION_FD_CONNECTION) < 0 || dup2(101, SESSION_FD_CONTROL) < 0 ||
+                    (s->host_key_fd >= 0 && dup2(102, SESSION_FD_HOST_KEY) < 0))
                         _exit(127);
-                close_range(SESSION_FD_CONTROL + 1, ~0U, 0);
+                close_range(s->host_key_fd >= 0 ? SESSION_FD_HOST_KEY + 1 : SESSION_FD_CONTROL + 1, ~0U, 0);
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 signal(SIGPIPE, SIG_DFL);
@@ -302,6 +305,7 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthen
         s->event = sd_event_ref(event);
         snprintf(s->helper, sizeof s->helper, "%s", helper_path);
         s->max_unauthenticated = MAX(max_unauthenticated, 1u);
+        s->host_key_fd = -EBADF;
         s->cb = *cb;
         s->userdata = userdata;
         s->tunnel_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
@@ -320,6 +324,10 @@ struct sessions *sessions_free(struct sessions *s) {
         sd_event_unref(s->event);
         free(s);
         return NULL;
+}
+
+void sessions_set_host_key_fd(struct sessions *s, int fd) {
+        s->host_key_fd = fd;
 }
 
 void sessions_set_max_unauthenticated(struct sessions *s, unsigned max) {

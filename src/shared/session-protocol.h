@@ -58,5 +58,8 @@
 
 #define SESSION_FD_CONNECTION 3
 #define SESSION_FD_CONTROL 4
+/* Only when the runtime directory could not hold the host key: the key in a
+ * sealed memfd, and the configuration says "hostkey /proc/self/fd/5". */
+#define SESSION_FD_HOST_KEY 5
 #define SESSION_CONFIG_MAX 8192
 #define SESSION_EVENT_MAX 512

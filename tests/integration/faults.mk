@@ -2,6 +2,7 @@
 # and many sessions and bridges at once. Each asserts what a user would see.
 FAULT_TESTS = \
 	tests/integration/fault-relay.sh \
-	tests/integration/fault-daemon-kill.sh
+	tests/integration/fault-daemon-kill.sh \
+	tests/integration/fault-storage.sh
 TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS) tests/integration/notify-listen.py

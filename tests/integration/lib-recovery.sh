@@ -13,13 +13,21 @@ need systemd-socket-activate ssh sshpass
 # start_recovery [extra recovery.conf lines]: sets TUNNEL_PORT, SSH_PORT,
 # RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS.
 start_recovery() {
+	start_recovery_daemon "$@"
+	read_state
+}
+
+# The same without reading the runtime directory (which a test may have
+# made unwritable): sets TUNNEL_PORT, SSH_PORT, RECOVERY_PID and RUN
+# ($RECOVERY_RUN_DIR when set, else $WORK/run).
+start_recovery_daemon() {
 	start_relay
 	TUNNEL_PORT=$(free_port)
 	SSH_PORT=$(free_port)
-	RUN="$WORK/run"
+	RUN="${RECOVERY_RUN_DIR:-$WORK/run}"
 	export RUN
 	mkdir -p "$RUN"
-	chmod 700 "$RUN"
+	chmod 700 "$RUN" 2>/dev/null || true
 	{
 		echo "[Recovery]"
 		echo "Relay=$RELAY"
@@ -39,7 +47,6 @@ start_recovery() {
 	(exec 3<>"/dev/tcp/127.0.0.1/$TUNNEL_PORT") 2>/dev/null || true
 	wait_log "$WORK/recovery.log" "kairos-recovery started"
 	wait_log "$WORK/recovery.log" "waiting for a bridge on 4 slots"
-	read_state
 }
 
 read_state() {

@@ -1,0 +1,92 @@
+#!/bin/bash
+# The machine's disk is full, or /run is read-only: kairos-recovery still
+# shows the QR code and the password on the console, says clearly what it
+# cannot keep, and serves: the token read off the console (its QR code,
+# decoded by zbar) and the password on it give a shell through the tunnel
+# and through the relay. The runtime directory is, in a mount namespace of
+# this test, a 256 KiB tmpfs filled to the last byte, then an empty
+# read-only bind mount.
+if [ -z "${KAIROS_STORAGE_NS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+	KAIROS_STORAGE_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
+fi
+. "$(dirname "$0")/lib.sh"
+[ "$(id -u)" = 0 ] || skip "needs root (mounts in a mount namespace)"
+[ -n "${KAIROS_STORAGE_NS:-}" ] || skip "unshare is not installed"
+. "$(dirname "$0")/lib-recovery.sh"
+need python3 zbarimg
+H2P="$builddir/tests/tools/halfblock-to-png"
+CAPTURE="$srcdir/tests/integration/pty-capture.py"
+[ -x "$H2P" ] || fail "$H2P is not built"
+
+# The console: a pseudo-terminal in place of /dev/ttyS0, in this namespace only.
+bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/console.out" 24 80
+for _ in $(seq 50); do [ -s "$WORK/pty-name" ] && break; sleep 0.1; done
+[ -s "$WORK/pty-name" ] || fail "pty-capture.py did not start"
+[ -e /dev/ttyS0 ] || touch /dev/ttyS0 2>/dev/null || fail "no /dev/ttyS0 to mount the console on"
+mount --bind "$(cat "$WORK/pty-name")" /dev/ttyS0 || fail "cannot mount the pseudo-terminal on /dev/ttyS0"
+
+# One run of the daemon on a runtime directory it cannot write.
+# run_case NAME EXPECTED-WARNING
+run_case() {
+	local name=$1 warning=$2 screen token png
+	: >"$WORK/console.out"
+	start_recovery_daemon "Console=" "Console=ttyS0"
+	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/ttyS0" 10
+	for w in "$warning" "Cannot store a host key in $RUN: keeping one in memory"; do
+		grep -q -- "$w" "$WORK/recovery.log" || fail "$name: the daemon did not warn '$w'"
+	done
+	[ ! -e "$RUN/token" ] || fail "$name: a token file was written"
+	# The QR code on the console, read as a camera would.
+	for _ in $(seq 100); do grep -q "Password" "$WORK/console.out" && break; sleep 0.1; done
+	screen="$WORK/$name-screen.txt"
+	cp "$WORK/console.out" "$screen"
+	png="$WORK/$name-screen.png"
+	"$H2P" "$screen" "$png" || fail "$name: halfblock-to-png could not draw the console"
+	token=$(zbarimg --nodbus --raw -q -Sdisable -Sqrcode.enable "$png" 2>/dev/null | head -n 1) ||
+		fail "$name: zbar finds no QR code on the console"
+	[ -n "$token" ] || fail "$name: zbar finds no QR code on the console"
+	printf '%s\n' "$token" >"$WORK/$name.token"
+	chmod 600 "$WORK/$name.token"
+	PASSWORD=$(sed -n 's/.*Password  *\([a-z0-9-]*\).*/\1/p' "$screen" | head -n 1)
+	[ -n "$PASSWORD" ] || fail "$name: no password on the console"
+	for path in direct relay; do
+		if [ $path = direct ]; then
+			proxy="$TUNNEL initiate --token-file $WORK/$name.token --no-relay --no-token-addresses --direct 127.0.0.1:$TUNNEL_PORT --timeout 20"
+		else
+			proxy="$TUNNEL initiate --token-file $WORK/$name.token --no-token-addresses --timeout 20"
+		fi
+		# First use (the key is new each run); compared with the screen's below.
+		out=$(sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$WORK/$name.known" -o StrictHostKeyChecking=accept-new \
+			-o LogLevel=ERROR -o ConnectTimeout=30 -o ProxyCommand="$proxy" root@recovery "echo $name $path" \
+			2>"$WORK/$name-$path.err") || fail "$name: no ssh through the $path tunnel: $(cat "$WORK/$name-$path.err")"
+		[ "$out" = "$name $path" ] || fail "$name: through the $path tunnel the shell said '$out'"
+	done
+	fp=$(ssh-keygen -lf "$WORK/$name.known" | awk '{ print $2 }' | sort -u)
+	[ "$(echo "$fp" | wc -l)" = 1 ] || fail "$name: the direct and relay paths showed different host keys: $fp"
+	grep -q -- "host key $fp" "$WORK/recovery.log" || fail "$name: ssh saw host key $fp, not the one the daemon shows"
+	kill "$RECOVERY_PID"
+	wait "$RECOVERY_PID" 2>/dev/null || true
+	kill "$RELAY_PID"
+	wait "$RELAY_PID" 2>/dev/null || true
+	mv "$WORK/recovery.log" "$WORK/$name-recovery.txt"
+}
+
+# 1. Full: a small tmpfs, filled.
+export RECOVERY_RUN_DIR="$WORK/full"
+mkdir -p "$RECOVERY_RUN_DIR"
+mount -t tmpfs -o size=256k,mode=0700 kairos-full "$RECOVERY_RUN_DIR" || fail "cannot mount a tmpfs"
+at_cleanup "umount -l $RECOVERY_RUN_DIR"
+dd if=/dev/zero of="$RECOVERY_RUN_DIR/filler" bs=4k >/dev/null 2>&1 || true
+[ "$(df --output=avail -k "$RECOVERY_RUN_DIR" | tail -n 1 | tr -d ' ')" = 0 ] || fail "the tmpfs is not full"
+run_case full "Cannot store the secret in $RECOVERY_RUN_DIR: No space left on device"
+
+# 2. Read-only: an empty directory mounted read-only.
+export RECOVERY_RUN_DIR="$WORK/ro"
+mkdir -p "$RECOVERY_RUN_DIR"
+chmod 700 "$RECOVERY_RUN_DIR"
+mount --bind -o ro "$RECOVERY_RUN_DIR" "$RECOVERY_RUN_DIR" || fail "cannot mount the directory read-only"
+at_cleanup "umount -l $RECOVERY_RUN_DIR"
+touch "$RECOVERY_RUN_DIR/x" 2>/dev/null && fail "the read-only directory can be written"
+run_case ro "Cannot store the secret in $RECOVERY_RUN_DIR: Read-only file system"
+
+pass "disk full and read-only runtime directory: warned, QR code and password on the console, zbar read the token off it, ssh through the direct tunnel and the relay with the host key shown, both times"
