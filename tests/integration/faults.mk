@@ -3,6 +3,8 @@
 FAULT_TESTS = \
 	tests/integration/fault-relay.sh \
 	tests/integration/fault-daemon-kill.sh \
-	tests/integration/fault-storage.sh
+	tests/integration/fault-storage.sh \
+	tests/integration/fault-sessions.sh
 TESTS += $(FAULT_TESTS)
-EXTRA_DIST += $(FAULT_TESTS) tests/integration/notify-listen.py
+EXTRA_DIST += $(FAULT_TESTS) tests/integration/notify-listen.py \
+	tests/integration/latency-probe.py
