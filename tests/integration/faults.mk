@@ -4,7 +4,8 @@ FAULT_TESTS = \
 	tests/integration/fault-relay.sh \
 	tests/integration/fault-daemon-kill.sh \
 	tests/integration/fault-storage.sh \
-	tests/integration/fault-sessions.sh
+	tests/integration/fault-sessions.sh \
+	tests/integration/load-sessions.sh
 TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS) tests/integration/notify-listen.py \
-	tests/integration/latency-probe.py
+	tests/integration/latency-probe.py tests/integration/lib-load.sh tests/integration/proc-sample.py
