@@ -5,7 +5,8 @@ FAULT_TESTS = \
 	tests/integration/fault-daemon-kill.sh \
 	tests/integration/fault-storage.sh \
 	tests/integration/fault-sessions.sh \
-	tests/integration/load-sessions.sh
+	tests/integration/load-sessions.sh \
+	tests/integration/load-bridges.sh
 TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS) tests/integration/notify-listen.py \
 	tests/integration/latency-probe.py tests/integration/lib-load.sh tests/integration/proc-sample.py
