@@ -119,9 +119,13 @@ static void set_reachable(struct relay *r, bool reachable, int error, const char
 static void waiter_failed(struct waiter *wt, int error, bool relay_unreachable) {
         struct relay *r = wt->relay;
         struct slot *s = slot_of(wt);
-        bool was_next = wt == &s->next;
+        bool was_next = wt == &s->next, was_waiting = wt->state == WAITER_WAITING;
 
         waiter_close(wt);
+        /* The status counts waiting slots: without this it said "connected"
+         * for as long as the relay stayed away. */
+        if (was_waiting)
+                changed(r->w);
         if (was_next)
                 return; /* the current waiter stays; the replacement is tried again later */
         if (relay_unreachable) {
