@@ -5,7 +5,8 @@
 # second session echoes a line every 100 ms (its round trip measured), a new
 # ssh must get in, and the misbehaving session's helper must not grow
 # without bound (its memory is measured). Afterwards the daemon is back to
-# its idle count of children and file descriptors.
+# its idle count of children and file descriptors; and when the daemon is
+# killed outright, no session outlives it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-recovery.sh"
 need python3
@@ -136,4 +137,27 @@ kids=$(pgrep -P "$daemon" | wc -l)
 fds=$(ls "/proc/$daemon/fd" | wc -l)
 [ "$kids" -le "$kids_idle" ] || fail "the daemon still has $kids children, $kids_idle when idle"
 [ "$fds" -le "$fds_idle" ] || fail "the daemon holds $fds fds, $fds_idle when idle"
-pass "echo round trips:$summary new sessions (s): $(tr '\n' ' ' <"$WORK/new-sessions"); largest helper ${rss_max} KiB"
+# Finally the daemon itself dies outright, outside systemd (whose KillMode
+# would end the sessions): its session helpers notice (PR_SET_PDEATHSIG)
+# and end their sessions; no shell is left behind.
+ssh_tunnel 'echo "JOB=$$"; exec sleep 300' >"$WORK/last.out" 2>"$WORK/last.err" &
+last=$!
+PIDS="$PIDS $last"
+for _ in $(seq 300); do grep -q JOB= "$WORK/last.out" && break; sleep 0.1; done
+job=$(sed -n 's/^JOB=//p' "$WORK/last.out")
+[ -n "$job" ] || fail "the last session did not start: $(cat "$WORK/last.err")"
+helpers=$(pgrep -P "$daemon" | tr '\n' ' ')
+kill -KILL "$daemon"
+left=""
+for _ in $(seq 100); do
+	left=""
+	for p in $helpers $job; do
+		kill -0 "$p" 2>/dev/null && left="$left $p"
+	done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+[ -z "$left" ] || fail "10 s after the daemon was killed these still run:$(for p in $left; do echo -n " [$(ps -o args= -p "$p")]"; done)"
+timeout 20 tail --pid="$last" -f /dev/null || fail "the last session's ssh did not end when the daemon died"
+
+pass "echo round trips:$summary new sessions (s): $(tr '\n' ' ' <"$WORK/new-sessions"); largest helper ${rss_max} KiB; nothing outlived the killed daemon"
