@@ -18,20 +18,24 @@ H2P="$builddir/tests/tools/halfblock-to-png"
 CAPTURE="$srcdir/tests/integration/pty-capture.py"
 [ -x "$H2P" ] || fail "$H2P is not built"
 
-# The console: a pseudo-terminal in place of /dev/ttyS0, in this namespace only.
+# The console: a pseudo-terminal, mounted (in this namespace only) on a
+# name of its own in /dev, where the daemon looks for consoles.
 bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/console.out" 24 80
 for _ in $(seq 50); do [ -s "$WORK/pty-name" ] && break; sleep 0.1; done
 [ -s "$WORK/pty-name" ] || fail "pty-capture.py did not start"
-[ -e /dev/ttyS0 ] || touch /dev/ttyS0 2>/dev/null || fail "no /dev/ttyS0 to mount the console on"
-mount --bind "$(cat "$WORK/pty-name")" /dev/ttyS0 || fail "cannot mount the pseudo-terminal on /dev/ttyS0"
+CONSOLE="ttyKF$$"
+touch "/dev/$CONSOLE" || fail "cannot create /dev/$CONSOLE"
+at_cleanup "rm -f /dev/$CONSOLE"
+mount --bind "$(cat "$WORK/pty-name")" "/dev/$CONSOLE" || fail "cannot mount the pseudo-terminal on /dev/$CONSOLE"
+at_cleanup "umount /dev/$CONSOLE"
 
 # One run of the daemon on a runtime directory it cannot write.
 # run_case NAME EXPECTED-WARNING
 run_case() {
 	local name=$1 warning=$2 screen token png
 	: >"$WORK/console.out"
-	start_recovery_daemon "Console=" "Console=ttyS0"
-	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/ttyS0" 10
+	start_recovery_daemon "Console=" "Console=$CONSOLE"
+	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/$CONSOLE" 10
 	for w in "$warning" "Cannot store a host key in $RUN: keeping one in memory"; do
 		grep -q -- "$w" "$WORK/recovery.log" || fail "$name: the daemon did not warn '$w'"
 	done
