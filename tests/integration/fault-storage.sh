@@ -6,7 +6,7 @@
 # and through the relay. The runtime directory is, in a mount namespace of
 # this test, a 256 KiB tmpfs filled to the last byte, then an empty
 # read-only bind mount, then the state of an earlier run made read-only (the
-# same QR code after the restart).
+# same secret and password after the restart).
 if [ -z "${KAIROS_STORAGE_NS:-}" ] && [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
 	KAIROS_STORAGE_NS=1 exec unshare --mount --propagation private bash "$0" "$@"
 fi
