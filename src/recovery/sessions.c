@@ -235,7 +235,10 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 close(fd);
                 close(sp[0]);
                 close(sp[1]);
-                return log_error_errno(r, "Cannot start a session helper: %m");
+                /* EAGAIN when the unit's TasksMax= is reached (a runaway
+                 * session): summed up like refusals, not one line each. */
+                log_refusal(s, "Cannot start a session helper for %s: %s.", peer, strerror(-r));
+                return r;
         }
         if (pid == 0) {
                 /* Only what the helper needs: the connection on 3, control on 4. */
