@@ -76,7 +76,8 @@ import errno, os, socket, sys, time
 port, stop, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 ok = refused = other = 0
 slowest = 0.0
-while not os.path.exists(stop):
+# Also ends if the test's scratch folder is gone (the test ended anyhow).
+while not os.path.exists(stop) and os.path.isdir(os.path.dirname(out)):
     s = socket.socket()
     s.settimeout(10)
     t = time.monotonic()
@@ -93,7 +94,8 @@ while not os.path.exists(stop):
 with open(out, "w") as f:
     f.write("%d %d %d %.3f\n" % (ok, refused, other, slowest))
 PY
-in_net python3 "$WORK/hammer.py" 7140 "$WORK/hammer.stop" "$WORK/hammer.out" &
+# nsenter itself, not in_net in a subshell: $! must be the hammer's pid.
+nsenter -t "$NSPAWN_INIT" -n python3 "$WORK/hammer.py" 7140 "$WORK/hammer.stop" "$WORK/hammer.out" &
 hammer=$!
 at_cleanup "touch $WORK/hammer.stop"
 PIDS="$PIDS $hammer"
