@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "address-policy.h"
+#include "host-key.h"
 #include "io.h"
 #include "log.h"
 #include "macro.h"
@@ -235,6 +236,20 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* A runtime directory that cannot hold a key (full, read-only) must not
+ * cost the sessions: a key in memory, passed to every session helper. */
+static int host_key_fallback(struct manager *m) {
+        int fd = host_key_in_memory(m->helper, m->host_public_key, sizeof m->host_public_key);
+
+        if (fd < 0)
+                return log_error_errno(fd, "Cannot make a host key, neither in %s nor in memory: %m", m->dir);
+        m->host_key_fd = fd;
+        snprintf(m->host_key, sizeof m->host_key, "/proc/self/fd/%d", SESSION_FD_HOST_KEY);
+        log_warning("Cannot store a host key in %s: keeping one in memory (a restart of the daemon shows a new "
+                    "fingerprint).", m->dir);
+        return state_key_fingerprint(m->host_public_key, m->fingerprint, sizeof m->fingerprint);
+}
+
 /* The host key: the configured one, else one made for this boot in the
  * runtime directory (by the session helper, which holds libssh). */
 static int prepare_host_key(struct manager *m) {
@@ -253,10 +268,12 @@ static int prepare_host_key(struct manager *m) {
                                 _exit(127);
                         }
                         if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                                return log_error_errno(-EIO, "Cannot make a host key in %s.", m->host_key);
+                                return host_key_fallback(m);
                         log_info("Made a host key for this boot: %s.", m->host_key);
                 }
         }
+        if (m->host_key_fd >= 0)
+                return 0;
         snprintf(pub, sizeof pub, "%s.pub", m->host_key);
         f = fopen(pub, "re");
         if (!f || !fgets(line, sizeof line, f)) {
@@ -277,6 +294,7 @@ int manager_start(struct manager *m, const char *config_path) {
         char pid[32];
 
         m->config_path = config_path;
+        m->host_key_fd = -EBADF;
         conf_load(&m->config, config_path, NULL, NULL, NULL);
         log_set_max_level(m->config.log_level);
         snprintf(m->dir, sizeof m->dir, "%s", state_dir());
@@ -334,6 +352,7 @@ int manager_start(struct manager *m, const char *config_path) {
         r = sessions_new(m->event, m->helper, m->config.max_startups, &scb, m, &m->sessions);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the session table: %m");
+        sessions_set_host_key_fd(m->sessions, m->host_key_fd);
         if (m->listeners.tunnel_fd >= 0)
                 sd_event_add_io(m->event, &m->tunnel_src, m->listeners.tunnel_fd, EPOLLIN, on_accept, m);
         if (m->listeners.ssh_fd >= 0)
@@ -363,6 +382,8 @@ void manager_done(struct manager *m) {
         sd_event_source_disable_unref(m->ssh_src);
         sd_event_source_disable_unref(m->watchdog_src);
         listeners_close(&m->listeners);
+        if (m->host_key_fd >= 0)
+                close(m->host_key_fd);
         sd_event_unref(m->event);
         sodium_memzero(&m->token, sizeof m->token);
         sodium_memzero(m->password, sizeof m->password);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,7 @@ struct sessions {
                 usec_t window_start;
                 unsigned failures;
         } failures[FAILURE_SOURCES];
+        int host_key_fd;
         struct ratelimit tunnel_log, refuse_log;
 };
 
@@ -289,7 +291,7 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
         char config[SESSION_CONFIG_MAX], why[160];
         int sp[2], n, r;
         struct session *x;
-        pid_t pid;
+        pid_t pid, parent;
 
         if (unauthenticated(s) >= s->max_unauthenticated) {
                 log_refusal(s, "Refusing a connection from %s: %u connections have not authenticated yet.", peer,
@@ -313,13 +315,17 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 return log_error_errno(r, "Cannot create a control socket: %m");
         }
 
+        parent = getpid();
         pid = fork();
         if (pid < 0) {
                 r = negative_errno();
                 close(fd);
                 close(sp[0]);
                 close(sp[1]);
-                return log_error_errno(r, "Cannot start a session helper: %m");
+                /* EAGAIN when the unit's TasksMax= is reached (a runaway
+                 * session): summed up like refusals, not one line each. */
+                log_refusal(s, "Cannot start a session helper for %s: %s.", peer, strerror(-r));
+                return r;
         }
         if (pid == 0) {
                 /* Only what the helper needs: the connection on 3, control on 4. */
@@ -327,13 +333,20 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 sigset_t all;
                 int o;
 
-                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 || dup2(100, SESSION_FD_CONNECTION) < 0 ||
-                    dup2(101, SESSION_FD_CONTROL) < 0)
+                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 ||
+                    (s->host_key_fd >= 0 && dup2(s->host_key_fd, 102) < 0) ||
+                    dup2(100, SESSION_FD_CONNECTION) < 0 || dup2(101, SESSION_FD_CONTROL) < 0 ||
+                    (s->host_key_fd >= 0 && dup2(102, SESSION_FD_HOST_KEY) < 0))
                         _exit(127);
-                close_range(SESSION_FD_CONTROL + 1, ~0U, 0);
+                close_range(s->host_key_fd >= 0 ? SESSION_FD_HOST_KEY + 1 : SESSION_FD_CONTROL + 1, ~0U, 0);
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 signal(SIGPIPE, SIG_DFL);
+                /* A session ends with the main process that lists it (under
+                 * systemd, KillMode=mixed does it too): SIGTERM ends the
+                 * helper gracefully, its jobs get SIGHUP. */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                        _exit(127);
                 /* The main process is shielded from the OOM killer; sessions are not. */
                 o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
                 if (o >= 0) {
@@ -382,6 +395,7 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthen
         s->event = sd_event_ref(event);
         snprintf(s->helper, sizeof s->helper, "%s", helper_path);
         s->max_unauthenticated = MAX(max_unauthenticated, 1u);
+        s->host_key_fd = -EBADF;
         s->cb = *cb;
         s->userdata = userdata;
         s->tunnel_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
@@ -400,6 +414,10 @@ struct sessions *sessions_free(struct sessions *s) {
         sd_event_unref(s->event);
         free(s);
         return NULL;
+}
+
+void sessions_set_host_key_fd(struct sessions *s, int fd) {
+        s->host_key_fd = fd;
 }
 
 void sessions_set_max_unauthenticated(struct sessions *s, unsigned max) {

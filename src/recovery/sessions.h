@@ -60,6 +60,9 @@ struct sessions *sessions_free(struct sessions *s);
 int sessions_start(struct sessions *s, int fd, enum session_transport transport, const char *peer);
 
 void sessions_set_max_unauthenticated(struct sessions *s, unsigned max);
+/* A host key in memory (host-key.h), given to every helper as
+ * SESSION_FD_HOST_KEY; -EBADF for none. */
+void sessions_set_host_key_fd(struct sessions *s, int fd);
 unsigned sessions_count(const struct sessions *s);
 unsigned sessions_authenticated(const struct sessions *s);
 /* Sessions that authenticated since the start (for STATUS=). */

@@ -22,7 +22,9 @@
 #define MAX_RELAYS 8
 #define REOPEN_BURST 5                      /* reopenings a second before we slow down */
 #define BACKOFF_MIN (1 * USEC_PER_SEC)
-#define BACKOFF_MAX (30 * USEC_PER_SEC)
+/* A recovery must be reachable soon after the relay is back; a connection
+ * attempt per slot every few seconds costs a relay nothing. */
+#define BACKOFF_MAX (4 * USEC_PER_SEC)
 #define CONNECT_TIMEOUT (10 * USEC_PER_SEC)
 /* Keepalive on a waiting connection: a probe after 10 s of silence, then
  * every 5 s, dead after 3 unanswered (25 s in all, also TCP_USER_TIMEOUT).
@@ -143,9 +145,13 @@ static usec_t reopen_delay(struct slot *s) {
 static void waiter_failed(struct waiter *wt, int error, bool relay_unreachable, const char *why) {
         struct relay *r = wt->relay;
         struct slot *s = slot_of(wt);
-        bool was_next = wt == &s->next;
+        bool was_next = wt == &s->next, was_waiting = wt->state == WAITER_WAITING;
 
         waiter_close(wt);
+        /* The status counts waiting slots: without this it said "connected"
+         * for as long as the relay stayed away. */
+        if (was_waiting)
+                changed(r->w);
         if (was_next)
                 return; /* the current waiter stays; the replacement is tried again later */
         if (relay_unreachable) {
