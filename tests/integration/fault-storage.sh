@@ -75,6 +75,7 @@ run_case() {
 	wait "$RECOVERY_PID" 2>/dev/null || true
 	kill "$RELAY_PID"
 	wait "$RELAY_PID" 2>/dev/null || true
+	RELAY_PORT= # the next start_recovery_daemon starts a relay of its own
 	mv "$WORK/recovery.log" "$WORK/$name-recovery.txt"
 }
 
@@ -109,6 +110,7 @@ kill "$RECOVERY_PID"
 wait "$RECOVERY_PID" 2>/dev/null || true
 kill "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null || true
+RELAY_PORT=
 mount --bind -o ro "$RECOVERY_RUN_DIR" "$RECOVERY_RUN_DIR" || fail "cannot mount the directory read-only"
 at_cleanup "umount -l $RECOVERY_RUN_DIR"
 run_case kept "Cannot write $RECOVERY_RUN_DIR/token: Read-only file system"
