@@ -134,7 +134,7 @@ ip -n "$NS_MACHINE" addr add "$third_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP"
 wait_journal_count "Relay $RELAY: the network changed; registering .* again from $third_ip" 1 10
 wait_qr_addresses "$third_ip:$TUNNEL_PORT " 10
-for _ in $(seq 50); do
+for _ in $(seq 150); do
 	stale=$(in_ns "$NS_ROUTER" conntrack -L -p tcp -s "$new_ip" --dport "$RELAY_PORT" 2>/dev/null | grep -c ESTABLISHED || true)
 	[ "$stale" = 0 ] && break
 	sleep 0.1
