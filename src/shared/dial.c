@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -218,6 +220,14 @@ static void attempt_finished(struct attempt *a) {
         live_change(-1);
 }
 
+/* The tunnel carries SSH packets, whole when written: each goes out at
+ * once, never held by Nagle until the peer's delayed ACK (40 ms at a time
+ * with a record's tail left over; that took sftp through the bridge from
+ * 130 to 45 MiB/s). Also for the handshake, written in several pieces. */
+static void set_nodelay(int fd) {
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+}
+
 static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attempt *a) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
         int r, err = 0;
@@ -226,6 +236,7 @@ static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attem
         if (fd < 0)
                 return negative_errno();
         set_fd(a, fd);
+        set_nodelay(fd);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
                 return negative_errno();
         r = fd_wait(fd, POLLOUT, deadline);
@@ -306,6 +317,7 @@ static void *run_relay(void *userdata) {
                         continue;
                 }
                 set_fd(a, fd);
+                set_nodelay(fd);
                 socket_set_keepalive(fd, 10, 5, 3);
                 /* What to tell if time runs out while we wait here. */
                 pthread_mutex_lock(&r->lock);
