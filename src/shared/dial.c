@@ -381,6 +381,8 @@ static void *run_relay(void *userdata) {
                 bool paired = k >= 0;
                 if (k >= 0)
                         k = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                if (k >= 0)
+                        t.quickack = true;
                 if (k >= 0 && claim(a, &t, &hello))
                         goto done;
                 if (k >= 0 || r->cancel)
