@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -150,6 +152,14 @@ static int read_down(struct pump *p) {
                 return r < 0 ? r : -ECONNRESET;
         }
         record_reader_advance(&p->t->reader, (size_t) k);
+        /* The transit relay does not set TCP_NODELAY: the tail of what it
+         * passes on waits in its socket until we acknowledge the rest, and
+         * our kernel delays that ACK when we have nothing to send (an sftp
+         * client waiting for replies to its requests). Acknowledging at
+         * once took sftp through the relay from 45 to 90 MiB/s. Linux
+         * leaves quick-ACK mode on its own, hence after every read. */
+        if (p->t->quickack)
+                (void) setsockopt(p->t->fd, IPPROTO_TCP, TCP_QUICKACK, &(int) { 1 }, sizeof(int));
         return 0;
 }
 
