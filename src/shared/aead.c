@@ -2,11 +2,27 @@
 #include <errno.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <string.h>
 
 #include "aead.h"
 #include "macro.h"
+
+/* The cipher is fetched once, explicitly: EVP_chacha20_poly1305() would
+ * make each EVP_*Init_ex() look the implementation up again. Never freed:
+ * it lives as long as the program. */
+static EVP_CIPHER *the_cipher;
+static pthread_once_t cipher_once = PTHREAD_ONCE_INIT;
+
+static void fetch_cipher(void) {
+        the_cipher = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+}
+
+static const EVP_CIPHER *chacha20_poly1305(void) {
+        pthread_once(&cipher_once, fetch_cipher);
+        return the_cipher;
+}
 
 /* A context per call: EVP_CIPHER_CTX_new() costs far less than 16 KiB of
  * cipher, and nothing has to live as long as a tunnel or a thread. */
@@ -23,7 +39,7 @@ int aead_seal(const uint8_t key[AEAD_KEY_SIZE], const uint8_t nonce[AEAD_NONCE_S
                 return -ENOMEM;
         if (len > INT_MAX || ad_len > INT_MAX)
                 return -EMSGSIZE;
-        if (EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, nonce) != 1 ||
+        if (!chacha20_poly1305() || EVP_EncryptInit_ex(c, chacha20_poly1305(), NULL, key, nonce) != 1 ||
             (ad_len > 0 && EVP_EncryptUpdate(c, NULL, &n, ad, (int) ad_len) != 1) ||
             (len > 0 && EVP_EncryptUpdate(c, out, &n, plain, (int) len) != 1) ||
             EVP_EncryptFinal_ex(c, out + len, &n) != 1 ||
@@ -48,7 +64,7 @@ int aead_open(const uint8_t key[AEAD_KEY_SIZE], const uint8_t nonce[AEAD_NONCE_S
         plain_len = len - AEAD_TAG_SIZE;
         /* The tag first: decrypting in place overwrites it when out == cipher. */
         memcpy(tag, cipher + plain_len, sizeof tag);
-        if (EVP_DecryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, nonce) != 1 ||
+        if (!chacha20_poly1305() || EVP_DecryptInit_ex(c, chacha20_poly1305(), NULL, key, nonce) != 1 ||
             (ad_len > 0 && EVP_DecryptUpdate(c, NULL, &n, ad, (int) ad_len) != 1) ||
             (plain_len > 0 && EVP_DecryptUpdate(c, out, &n, cipher, (int) plain_len) != 1) ||
             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, AEAD_TAG_SIZE, tag) != 1)

@@ -54,6 +54,10 @@ static int check_cancel(void *clientp, curl_off_t a, curl_off_t b, curl_off_t c,
         return cancel && *cancel;
 }
 
+void curl_dial_init(void) {
+        pthread_once(&init_once, init_curl);
+}
+
 int curl_dial(const char *host, uint16_t port, usec_t timeout, const volatile int *cancel,
               char *err, size_t err_size) {
         char url[300], errbuf[CURL_ERROR_SIZE] = "";
@@ -63,7 +67,7 @@ int curl_dial(const char *host, uint16_t port, usec_t timeout, const volatile in
         CURLcode cc;
         int r;
 
-        pthread_once(&init_once, init_curl);
+        curl_dial_init();
         if (proxy && !strncasecmp(proxy, "https://", 8)) {
                 snprintf(err, err_size, "proxy %s is reached over TLS, which kairos-bridge does not support; use an http:// proxy", proxy);
                 return -EPROTONOSUPPORT;

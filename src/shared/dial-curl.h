@@ -21,5 +21,11 @@
 int curl_dial(const char *host, uint16_t port, usec_t timeout, const volatile int *cancel,
               char *err, size_t err_size);
 
+/* Sets libcurl (and the OpenSSL it starts) up, once: called by dial() in
+ * the calling thread before any attempt thread exists. libcurl's global
+ * set-up is not meant for threads racing, and OpenSSL's per-thread state
+ * made in a short-lived attempt thread outlived it (LeakSanitizer). */
+void curl_dial_init(void);
+
 /* Which proxy curl_dial() would use for host, "" for none (for messages). */
 void curl_dial_proxy_for(const char *host, char *out, size_t size);

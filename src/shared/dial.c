@@ -484,6 +484,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
         int ret;
 
         *res = (struct dial_result) { .tunnel.fd = -1 };
+        curl_dial_init();
         r = calloc(1, sizeof *r);
         if (!r)
                 return -ENOMEM;
