@@ -8,10 +8,12 @@
 # "early" directory, which overrides every other unit directory.
 # (rd.systemd.unit= would do it too, but on an initramfs without this module
 # it would end in the rescue target; rd.kairos.recovery alone is harmless.)
-early="${3:-/run/systemd/generator.early}"
+# Generators get the normal, early and late directories, in that order.
+early="${2:-/run/systemd/generator.early}"
 
 want=no
-for word in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for word in $cmdline; do
 	case "$word" in
 	rd.kairos.recovery | rd.kairos.recovery=1 | rd.kairos.recovery=yes | rd.kairos.recovery=true) want=yes ;;
 	rd.kairos.recovery=0 | rd.kairos.recovery=no | rd.kairos.recovery=false) want=no ;;

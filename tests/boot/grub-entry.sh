@@ -9,41 +9,18 @@
 # grub-script-check accepts the output; GRUB_DISABLE_KAIROS_RECOVERY=true
 # leaves it out.
 . "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib-boot.sh"
 need grub-mkconfig grub-script-check unshare
-[ "$(id -u)" = 0 ] || skip "needs root (unshare --mount)"
-ls /boot/vmlinuz-* >/dev/null 2>&1 || skip "no kernel in /boot (apt-get install linux-image-amd64)"
 
-make -C "$builddir" install DESTDIR="$WORK/stage" >"$WORK/install.log" 2>&1 || fail "make install failed (see install.log)"
-script=$(find "$WORK/stage" -path '*/grub.d/42_kairos-recovery' | head -n 1)
-[ -x "$script" ] || fail "make install did not install an executable grub.d/42_kairos-recovery"
-
+stage_install
 newest=$(ls -v /boot/vmlinuz-* | tail -n 1)
 version=${newest#/boot/vmlinuz-}
+settings="# settings for the recovery entry
+kairos.recovery.relay=tcp:relay.example.org:4001 kairos.recovery.console=ttyS0,tty1
+init=/bin/sh   # not a kairos setting: must be left out"
 
-# mkconfig NAME [LINE...]: grub-mkconfig with extra lines in /etc/default/grub.
-mkconfig() {
-	local name=$1
-	shift
-	mkdir -p "$WORK/$name/grub.d" "$WORK/$name/default"
-	cp "$script" "$WORK/$name/grub.d/"
-	# the header too, as on a real system (and so that the output is never empty)
-	[ ! -e /etc/grub.d/00_header ] || cp /etc/grub.d/00_header "$WORK/$name/grub.d/"
-	cp -a /etc/default/. "$WORK/$name/default/"
-	{
-		echo "GRUB_DISABLE_OS_PROBER=true"
-		echo 'GRUB_CMDLINE_LINUX="console=ttyS0,115200"'
-		for l in "$@"; do echo "$l"; done
-	} >>"$WORK/$name/default/grub"
-	printf '%s\n' "# settings for the recovery entry" \
-		"kairos.recovery.relay=tcp:relay.example.org:4001 kairos.recovery.console=ttyS0,tty1" \
-		"init=/bin/sh   # not a kairos setting: must be left out" >"$WORK/$name/default/kairos-recovery"
-	unshare --mount sh -c "mount --make-rprivate / &&
-		mount --bind '$WORK/$name/grub.d' /etc/grub.d && mount --bind '$WORK/$name/default' /etc/default &&
-		grub-mkconfig -o '$WORK/$name/grub.cfg'" >"$WORK/$name.log" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/$name.log")"
-}
-
-mkconfig on
-cfg="$WORK/on/grub.cfg"
+grub_mkconfig on "$settings" 'GRUB_CMDLINE_LINUX="console=ttyS0,115200"'
+cfg=$GRUB_CFG
 grub-script-check "$cfg" || fail "grub-script-check rejects the generated grub.cfg"
 grep -q "^menuentry 'kairos (remote recovery mode)' .*\$menuentry_id_option 'kairos-recovery-" "$cfg" ||
 	fail "no menu entry \"kairos (remote recovery mode)\" with an id: $(grep menuentry "$cfg")"
@@ -62,11 +39,11 @@ for w in "root=*" ro console=ttyS0,115200 rd.kairos.recovery systemd.unit=kairos
 	[ $found = yes ] || fail "the kernel command line lacks $w: ${*:3}"
 done
 case " ${*:3} " in *" init=/bin/sh "*) fail "a word from /etc/default/kairos-recovery that is not a kairos setting reached the command line" ;; esac
-grep -q 'init=/bin/sh.*left out' "$WORK/on.log" || fail "grub-mkconfig did not warn about the foreign word in /etc/default/kairos-recovery"
+grep -q 'init=/bin/sh.*left out' "$WORK/grub-on.out" || fail "grub-mkconfig did not warn about the foreign word in /etc/default/kairos-recovery"
 if ls "/boot/initrd.img-$version" >/dev/null 2>&1; then
 	grep -qP "^\tinitrd\t/boot/initrd.img-$version$" "$cfg" || fail "the entry does not load /boot/initrd.img-$version"
 fi
 
-mkconfig off GRUB_DISABLE_KAIROS_RECOVERY=true
-grep -q "kairos (remote recovery mode)" "$WORK/off/grub.cfg" && fail "GRUB_DISABLE_KAIROS_RECOVERY=true did not leave the entry out"
+grub_mkconfig off "$settings" GRUB_DISABLE_KAIROS_RECOVERY=true
+grep -q "kairos (remote recovery mode)" "$GRUB_CFG" && fail "GRUB_DISABLE_KAIROS_RECOVERY=true did not leave the entry out"
 pass "grub-mkconfig makes the entry: ${*:3}"

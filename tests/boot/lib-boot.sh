@@ -35,14 +35,40 @@ dracut_tree() {
 	mkdir -p "$WORK/dracut.conf.d"
 }
 
-# A small initramfs for qemu (virtio drivers, the network) with the given
-# extra modules, zstd-compressed, without the host's dracut configuration.
+# A small initramfs for qemu (virtio drivers, the network through dracut's
+# network-legacy, dhclient) with the given extra modules, zstd-compressed,
+# without the host's dracut configuration.
 build_initramfs() { # OUTPUT [MODULE...]
 	local out=$1
 	shift
 	dracutbasedir="$DRACUT_BASE" kairos_destdir="$STAGE" dracut --force --no-hostonly --no-hostonly-cmdline \
 		--conf /dev/null --confdir "$WORK/dracut.conf.d" --zstd --kver "$KVER" \
-		-m "base systemd systemd-initrd dracut-systemd qemu qemu-net network $*" "$out" \
+		-m "base systemd systemd-initrd dracut-systemd qemu qemu-net network-legacy network $*" "$out" \
 		>"$WORK/dracut-$(basename "$out").log" 2>&1 ||
 		fail "dracut failed to build $(basename "$out") (see dracut-$(basename "$out").log)"
+}
+
+# grub-mkconfig with the installed 42_kairos-recovery (and 00_header) bound
+# over /etc/grub.d and a copy of /etc/default, in a private mount namespace:
+# nothing is written to /boot or /etc. Sets GRUB_CFG.
+#   grub_mkconfig NAME SETTINGS [LINE-FOR-/etc/default/grub...]
+grub_mkconfig() {
+	local name=$1 settings=$2 script
+	shift 2
+	script=$(find "$STAGE" -path '*/grub.d/42_kairos-recovery' | head -n 1)
+	[ -x "$script" ] || fail "make install did not install an executable grub.d/42_kairos-recovery"
+	mkdir -p "$WORK/$name/grub.d" "$WORK/$name/default"
+	cp "$script" "$WORK/$name/grub.d/"
+	# the header too, as on a real system (and so that the output is never empty)
+	[ ! -e /etc/grub.d/00_header ] || cp /etc/grub.d/00_header "$WORK/$name/grub.d/"
+	cp -a /etc/default/. "$WORK/$name/default/"
+	{
+		echo "GRUB_DISABLE_OS_PROBER=true"
+		for l in "$@"; do echo "$l"; done
+	} >>"$WORK/$name/default/grub"
+	printf '%s\n' "$settings" >"$WORK/$name/default/kairos-recovery"
+	GRUB_CFG="$WORK/$name/grub.cfg"
+	unshare --mount sh -c "mount --make-rprivate / &&
+		mount --bind '$WORK/$name/grub.d' /etc/grub.d && mount --bind '$WORK/$name/default' /etc/default &&
+		grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
 }

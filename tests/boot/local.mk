@@ -7,7 +7,7 @@ BOOT_TESTS = \
 	tests/boot/dracut-module.sh \
 	tests/boot/grub-entry.sh
 TESTS += $(BOOT_TESTS)
-EXTRA_DIST += $(BOOT_TESTS) tests/boot/lib-boot.sh tests/boot/qemu-boot.sh
+EXTRA_DIST += $(BOOT_TESTS) tests/boot/lib-boot.sh tests/boot/qemu-boot.sh tests/boot/screen-frame.py
 
 check-boot: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/boot/qemu-boot.sh'
