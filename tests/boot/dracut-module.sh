@@ -52,6 +52,7 @@ has "libsodium\.so" "libsodium"
 has " etc/kairos/recovery_host_ed25519_key$" "recovery host key"
 has " etc/kairos/authorized_keys$" "authorized_keys"
 has "(usr/)?s?bin/(dhclient|systemd-networkd|ip)$" "network tools"
+[ ! -e /etc/hostname ] || has " etc/hostname$" "/etc/hostname (the machine's name on the screen)"
 # The unit in the image names the daemon where the image has it.
 lsinitrd -f usr/lib/systemd/system/kairos-recovery.service "$WORK/initrd.img" >"$WORK/service" 2>&1
 grep -qx "ExecStart=$PREFIX/sbin/kairos-recovery" "$WORK/service" || fail "the service in the image does not start $PREFIX/sbin/kairos-recovery: $(grep ExecStart "$WORK/service")"

@@ -107,6 +107,7 @@ grep -q "tcp:10.0.2.2:$RELAY_PORT" "$WORK/show-token.txt" || fail "the QR code's
 ssh_check() {
 	local log=$1 pw cmd out
 	pw=$(sed -n 's/.*SSH access password is //p' "$log")
+	grep -q "Recovery machine $(hostname)" "$log" || fail "the bridge does not name the machine $(hostname) (the initramfs has its /etc/hostname): $(grep 'Recovery machine' "$log")"
 	[ "$pw" = "$screen_password" ] || fail "the bridge says password '$pw', the console shows '$screen_password'"
 	cmd=$(printed_ssh_command "$log")
 	[ -n "$cmd" ] || fail "the bridge printed no ssh command"
