@@ -21,14 +21,14 @@ cp -a /lib/systemd/system "$root/usr/lib/systemd/" || fail "cannot copy systemd'
 mkdir -p "$root/usr/bin"
 ln -sfn usr/bin "$root/bin"
 cp /bin/kill "$root/usr/bin/kill"
-# Under make distcheck the units go under a prefix of their own: link them
-# where systemd looks.
+# Under make distcheck the units go under a prefix of their own: copy them
+# where systemd looks (an absolute symlink would point outside the root).
 mkdir -p "$root/etc/systemd/system"
 units=""
 for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
 	[ -f "$unitdir/$u" ] || fail "make install did not install $u"
 	[ "$unitdir" = "$root/usr/lib/systemd/system" ] || [ "$unitdir" = "$root/lib/systemd/system" ] ||
-		ln -sf "${unitdir#"$root"}/$u" "$root/etc/systemd/system/$u"
+		cp "$unitdir/$u" "$root/etc/systemd/system/$u"
 	units="$units $u"
 done
 # ExecStart= names the daemon where make install put it.
@@ -61,7 +61,7 @@ grep -q "^FileDescriptorName=ssh" "$unitdir/kairos-recovery-ssh.socket" || fail 
 # The check can fail: a misspelled key in a copy is reported.
 bad="$WORK/bad"
 cp -a "$root" "$bad"
-sed -i 's/^Restart=always/Restrat=always/' "$(find "$bad" -name kairos-recovery.service -type f | head -n 1)"
+find "$bad" -name kairos-recovery.service -type f -exec sed -i 's/^Restart=always/Restrat=always/' {} +
 # shellcheck disable=SC2086
 verify "$bad" $units || true
 grep -q "Restrat" "$WORK/verify.err" || fail "systemd-analyze verify did not report a misspelled key: the check proves nothing"
