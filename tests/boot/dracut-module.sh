@@ -25,7 +25,7 @@ rc=0; (kairos_destdir="$STAGE" dracutsysrootdir="" && . "$MODULE_DIR/module-setu
 rc=0; (kairos_destdir="$WORK/nothing" dracutsysrootdir="" && . "$MODULE_DIR/module-setup.sh" && check) || rc=$?
 [ "$rc" = 1 ] || fail "check() returned $rc without the daemon, expected 1"
 
-build_initramfs "$WORK/initrd.img" kairos-recovery
+build_initramfs "$WORK/initrd.img" network-legacy kairos-recovery
 grep -q "Including module: kairos-recovery" "$WORK/dracut-initrd.img.log" ||
 	fail "dracut did not include kairos-recovery (see dracut-initrd.img.log)"
 lsinitrd "$WORK/initrd.img" >"$WORK/lsinitrd.txt" 2>&1 || fail "lsinitrd failed"
@@ -58,6 +58,8 @@ lsinitrd -f usr/lib/systemd/system/kairos-recovery.service "$WORK/initrd.img" >"
 grep -qx "ExecStart=$PREFIX/sbin/kairos-recovery" "$WORK/service" || fail "the service in the image does not start $PREFIX/sbin/kairos-recovery: $(grep ExecStart "$WORK/service")"
 lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/initrd.img" | grep -q "Wants=.*dracut-initqueue.service" ||
 	fail "the target's drop-in does not pull in dracut-initqueue.service"
+lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/initrd.img" | grep -q "Wants=.*systemd-network-generator.service" ||
+	fail "the target's drop-in does not pull in systemd-network-generator.service (ip= for systemd-networkd)"
 # The host key in the image is the administrator's one.
 [ "$(lsinitrd -f etc/kairos/recovery_host_ed25519_key.pub "$WORK/initrd.img")" = "$(cat "$STAGE/etc/kairos/recovery_host_ed25519_key.pub")" ] ||
 	fail "the host public key in the image differs from /etc/kairos's"

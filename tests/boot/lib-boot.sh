@@ -35,15 +35,17 @@ dracut_tree() {
 	mkdir -p "$WORK/dracut.conf.d"
 }
 
-# A small initramfs for qemu (virtio drivers, the network through dracut's
-# network-legacy, dhclient) with the given extra modules, zstd-compressed,
-# without the host's dracut configuration.
+# A small initramfs for qemu (virtio drivers, dracut's network) with the
+# given extra modules, zstd-compressed, without the host's dracut
+# configuration. The network stack is among the modules given: network-legacy
+# (dhclient, dracut's hooks) or systemd-networkd (dracut's own choice on a
+# Debian with systemd-networkd).
 build_initramfs() { # OUTPUT [MODULE...]
 	local out=$1
 	shift
 	dracutbasedir="$DRACUT_BASE" kairos_destdir="$STAGE" dracut --force --no-hostonly --no-hostonly-cmdline \
 		--conf /dev/null --confdir "$WORK/dracut.conf.d" --zstd --kver "$KVER" \
-		-m "base systemd systemd-initrd dracut-systemd qemu qemu-net network-legacy network $*" "$out" \
+		-m "base systemd systemd-initrd dracut-systemd qemu qemu-net network $*" "$out" \
 		>"$WORK/dracut-$(basename "$out").log" 2>&1 ||
 		fail "dracut failed to build $(basename "$out") (see dracut-$(basename "$out").log)"
 }

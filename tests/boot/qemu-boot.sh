@@ -11,6 +11,9 @@
 #     recovery command line and "active". `reboot` in the session ends qemu.
 #  2. Without any network: the QR code and the password still appear, and
 #     the screen says there is no address and no relay connected.
+#  3. The same with systemd-networkd instead of network-legacy (dracut's
+#     choice on Debian 12): the address and the relay connection appear, and
+#     the QR code holds the address.
 # Slow by nature (several minutes on two loaded cores): `make check-boot`.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/lib-recovery.sh"
@@ -39,8 +42,8 @@ boot_fail() {
 
 stage_install
 dracut_tree
-build_initramfs "$WORK/initrd.img" kairos-recovery
-echo "# initramfs with the module built in $(elapsed) s ($(($(stat -c %s "$WORK/initrd.img") / 1024)) KiB)"
+build_initramfs "$WORK/initrd.img" network-legacy kairos-recovery
+echo "# initramfs with the module (network-legacy) built in $(elapsed) s ($(($(stat -c %s "$WORK/initrd.img") / 1024)) KiB)"
 
 start_relay
 grub_mkconfig grub "kairos.recovery.relay=tcp:10.0.2.2:$RELAY_PORT" 'GRUB_CMDLINE_LINUX="console=ttyS0,115200"'
@@ -50,14 +53,14 @@ case " $CMDLINE " in *" rd.kairos.recovery "*" kairos.recovery.relay=tcp:10.0.2.
 *) fail "unexpected command line from the GRUB entry: $CMDLINE" ;; esac
 echo "# kernel command line from the GRUB entry: $CMDLINE"
 
-boot() { # NAME QEMU-NETWORK-OPTIONS...
-	local name=$1
-	shift
+boot() { # NAME INITRD QEMU-NETWORK-OPTIONS...
+	local name=$1 initrd=$2
+	shift 2
 	SERIAL="$WORK/serial-$name.txt"
 	: >"$SERIAL"
 	BOOT_T0=$(date +%s)
 	bg qemu-system-x86_64 -accel tcg -display none -monitor none -serial "file:$SERIAL" -no-reboot \
-		-m 1024 -smp 1 -kernel "$KERNEL" -initrd "$WORK/initrd.img" -append "$CMDLINE" "$@" >"$WORK/qemu-$name.out" 2>&1
+		-m 1024 -smp 1 -kernel "$KERNEL" -initrd "$initrd" -append "$CMDLINE" "$@" >"$WORK/qemu-$name.out" 2>&1
 	QEMU_PID=$LAST_PID
 }
 
@@ -90,7 +93,7 @@ read_qr() { # PNG -> prints the token
 
 # --- 1. with a network --------------------------------------------------
 FWD=$(free_port)
-boot net -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$FWD-:7140"
+boot net "$WORK/initrd.img" -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$FWD-:7140"
 wait_screen 'Password  [a-z0-9]{4}-' 300 "QR code and password"
 echo "# with network: QR code and password on the serial console $(elapsed "$BOOT_T0") s after qemu started"
 wait_screen 'Address   10\.0\.2\.15:7140' 300 "DHCP address 10.0.2.15 on the screen"
@@ -161,7 +164,7 @@ kill -TERM "$BRIDGE_PID" 2>/dev/null || true
 wait "$BRIDGE_PID" 2>/dev/null || true
 
 # --- 2. without any network ---------------------------------------------
-boot nonet -nic none
+boot nonet "$WORK/initrd.img" -nic none
 wait_screen 'Password  [a-z0-9]{4}-' 300 "QR code and password (no network)"
 echo "# without network: QR code and password $(elapsed "$BOOT_T0") s after qemu started"
 # Give the daemon time to try the relay (it cannot reach it): the screen
@@ -175,4 +178,18 @@ echo "$token" >"$WORK/token-nonet"
 grep -q "^addresses: none" "$WORK/show-token-nonet.txt" || fail "the token should hold no address without any network: $(cat "$WORK/show-token-nonet.txt")"
 grep -q "Password  [a-z0-9]" "$WORK/screen.txt" || fail "no password on the screen without network"
 kill "$QEMU_PID"
-pass "booted the initramfs twice under qemu in $(elapsed) s: QR → zbarimg → bridge (direct and relay) → ssh → reboot; and without network"
+
+# --- 3. systemd-networkd ------------------------------------------------
+t=$(date +%s)
+build_initramfs "$WORK/initrd-networkd.img" systemd-networkd kairos-recovery
+echo "# initramfs with systemd-networkd built in $(elapsed "$t") s"
+boot networkd "$WORK/initrd-networkd.img" -nic "user,model=virtio-net-pci"
+wait_screen 'Address   10\.0\.2\.15:7140' 300 "DHCP address 10.0.2.15 through systemd-networkd"
+wait_screen 'Relay     1 of 1 relay connected' 120 "relay connection (systemd-networkd)"
+token=$(read_qr "$WORK/qr-networkd.png")
+echo "$token" >"$WORK/token-networkd"
+"$BRIDGE" --show-token --token-file "$WORK/token-networkd" >"$WORK/show-token-networkd.txt" 2>&1 || fail "kairos-bridge --show-token rejects the token (systemd-networkd): $(cat "$WORK/show-token-networkd.txt")"
+grep -q "^address: *10.0.2.15:7140" "$WORK/show-token-networkd.txt" || fail "the QR code's token does not hold the address (systemd-networkd): $(cat "$WORK/show-token-networkd.txt")"
+echo "# systemd-networkd: address and relay on the screen $(elapsed "$BOOT_T0") s after qemu started"
+kill "$QEMU_PID"
+pass "booted the initramfs three times under qemu in $(elapsed) s: QR → zbarimg → bridge (direct and relay) → ssh → reboot; without network; with systemd-networkd"
