@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
@@ -99,8 +100,13 @@ static int parse_argv(int argc, char **argv) {
         char *end;
         int c;
 
-        if (env && *env)
-                arg.source = TOKEN_FROM_ENV, arg.where = env;
+        /* Like a token argument, scrubbed where ps e and /proc/PID/environ read it. */
+        if (env && *env) {
+                arg.source = TOKEN_FROM_ENV, arg.where = strdup(env);
+                token_input_scrub((char *) env);
+                if (!arg.where)
+                        return -ENOMEM;
+        }
         while ((c = getopt_long(argc, argv, "i:f:l:r:d:t:vh", options, NULL)) >= 0)
                 switch (c) {
                 case 'i':
@@ -185,6 +191,26 @@ static void on_changed(void *userdata, unsigned connections, enum dial_path path
                 log_debug("Connection through %s (%u open).", where, connections);
 }
 
+/* A token can leave a bridge nothing to try: the machine waits at no relay
+ * (Relay= empty) and had no address when its QR code was drawn, or the
+ * options rule out what it has. Said at once instead of after --timeout. */
+static int check_paths(const struct kairos_token *t) {
+        bool direct = arg.dial.n_direct > 0 || (t->n_addresses > 0 && !arg.relay_only);
+        bool relay = !arg.direct_only && (arg.dial.n_relays > 0 || !t->no_relay);
+
+        if (direct || relay)
+                return 0;
+        if (arg.relay_only && t->no_relay) {
+                log_error("This machine waits at no relay (its Relay= setting is empty), so --relay-only cannot reach it: "
+                          "leave out --relay-only, or name the relay it uses with --relay.");
+                return EX_USAGE;
+        }
+        log_error("The token names no address and no relay: the machine had no network address when this QR code was "
+                  "drawn, and waits at no relay. It draws a new QR code when it gets an address: use that one, "
+                  "or give an address that reaches it with --direct HOST:PORT.");
+        return EX_UNAVAILABLE;
+}
+
 static void show_token(const struct kairos_token *t) {
         char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], a[64];
 
@@ -198,7 +224,9 @@ static void show_token(const struct kairos_token *t) {
                 address_to_string(&t->addresses[i], a, sizeof a);
                 printf(t->addresses[i].family == AF_INET6 ? "address:   [%s]:%u\n" : "address:   %s:%u\n", a, t->port);
         }
-        if (t->n_relays == 0)
+        if (t->no_relay)
+                printf("relay:     none (direct only)\n");
+        else if (t->n_relays == 0)
                 printf("relay:     %s (default)\n", KAIROS_DEFAULT_RELAY);
         for (size_t i = 0; i < t->n_relays; i++)
                 printf("relay:     %s\n", t->relays[i]);
@@ -231,6 +259,26 @@ static void tell_password(const char *password, const char *id) {
         log_info("SSH access password is in %s", path);
 }
 
+/* Why no path got through, said once; the exit status. */
+static int unreachable(const struct dial_result *res, bool tries_relay) {
+        if (res->interference && !res->handshake_failed) {
+                log_error("Someone at the relay answered in the recovery machine's place: %s. Nothing was revealed to them. "
+                          "Use the direct path (--direct ADDR:PORT), or run kairos-recovery rotate on the machine and use the new QR code.",
+                          res->last_error);
+                return EX_UNAVAILABLE;
+        }
+        if (res->handshake_failed) {
+                log_error("The token was rejected: %s. The QR code may be from an earlier boot or rotated; ask for the current one.",
+                          res->last_error);
+                return EX_NOPERM;
+        }
+        log_struct(LOG_ERR, 0, MESSAGE_ID_BRIDGE_UNREACHABLE, NULL,
+                   "The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach %s.",
+                   res->last_error[0] ? res->last_error : "no path got through in time",
+                   tries_relay ? "the relay or its address" : "its address");
+        return EX_UNAVAILABLE;
+}
+
 static int run(void) {
         char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], dir[4096], kh[4200], alias[64];
         struct kairos_token token;
@@ -238,6 +286,7 @@ static int run(void) {
         struct bridge *b;
         struct bridge_callbacks cb = { .changed = on_changed };
         int r, listen_fd = -1;
+        bool tries_relay;
 
         r = token_input_read(arg.source, arg.where, &token);
         if (r != 0)
@@ -247,6 +296,12 @@ static int run(void) {
                 token_clear(&token);
                 return 0;
         }
+        r = check_paths(&token);
+        if (r != 0) {
+                token_clear(&token);
+                return r;
+        }
+        tries_relay = !arg.direct_only && (arg.dial.n_relays > 0 || !token.no_relay);
         kdf_password(token.secret, password);
         kdf_service_id(token.secret, id);
         arg.dial.token = &token;
@@ -261,11 +316,11 @@ static int run(void) {
                 return EX_OSERR;
         bridge_handle_signals(b);
         if (arg.stdio) {
-                r = bridge_stdio(b);
+                r = bridge_stdio(b, &res);
                 bridge_free(b);
                 token_clear(&token);
                 if (r == -ETIMEDOUT)
-                        return EX_UNAVAILABLE;
+                        return unreachable(&res, tries_relay);
                 return r < 0 && r != -ECANCELED ? EX_IOERR : 0;
         }
 
@@ -291,15 +346,7 @@ static int run(void) {
                 token_clear(&token);
                 if (r == -ECANCELED)
                         return 0;
-                if (res.handshake_failed) {
-                        log_error("The token was rejected: %s. The QR code may be from an earlier boot or rotated; ask for the current one.",
-                                  res.last_error);
-                        return EX_NOPERM;
-                }
-                log_struct(LOG_ERR, 0, MESSAGE_ID_BRIDGE_UNREACHABLE, NULL,
-                           "The recovery machine is not reachable: %s. Check that it shows the QR code, and that this workstation can reach the relay or its address.",
-                           res.last_error[0] ? res.last_error : "no path got through in time");
-                return EX_UNAVAILABLE;
+                return unreachable(&res, tries_relay);
         }
         log_info("Recovery machine %s (service %s)", res.hello.hostname, id);
         tell_password(password, id);
@@ -342,6 +389,9 @@ int main(int argc, char **argv) {
         int r;
 
         log_open();
+        /* The token, its keys and the password live in this process: no
+         * core dump of it, and no ptrace by the user's other programs. */
+        prctl(PR_SET_DUMPABLE, 0);
         if (sodium_init() < 0)
                 return EX_SOFTWARE;
         r = parse_argv(argc, argv);

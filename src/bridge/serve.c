@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -221,6 +222,9 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                 fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (fd < 0)
                         continue;
+                /* What comes from the tunnel goes on to ssh at once: a reply's
+                 * tail must not wait for ssh's delayed ACK (see dial.c). */
+                (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
                 c = malloc(sizeof *c);
                 if (!c) {
                         close(fd);
@@ -243,14 +247,13 @@ int bridge_serve(struct bridge *b, int listen_fd) {
         return 0;
 }
 
-int bridge_stdio(struct bridge *b) {
-        struct dial_result res;
-        int r = dial_preferred(b, &res, true);
+int bridge_stdio(struct bridge *b, struct dial_result *res) {
+        int r = dial_preferred(b, res, true);
 
         if (r < 0)
                 return r;
-        r = tunnel_pump(&res.tunnel, STDIN_FILENO, STDOUT_FILENO, b->stop[0], NULL);
-        tunnel_done(&res.tunnel, true);
+        r = tunnel_pump(&res->tunnel, STDIN_FILENO, STDOUT_FILENO, b->stop[0], NULL);
+        tunnel_done(&res->tunnel, true);
         (void) dial_wait_idle(2 * USEC_PER_SEC);
         return r;
 }

@@ -33,7 +33,7 @@ void bridge_handle_signals(struct bridge *b);
 int bridge_serve(struct bridge *b, int listen_fd);
 
 /* One connection on stdin/stdout; returns when it ends. */
-int bridge_stdio(struct bridge *b);
+int bridge_stdio(struct bridge *b, struct dial_result *res);
 
 /* The first dial, to tell the user the machine is really reachable; the
  * tunnel is closed again (each SSH connection gets its own). */

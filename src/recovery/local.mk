@@ -6,6 +6,7 @@ kairos_recovery_SOURCES = \
 	src/recovery/screen.c src/recovery/screen.h \
 	src/recovery/sessions.c src/recovery/sessions.h \
 	src/recovery/state.c src/recovery/state.h \
+	src/recovery/host-key.c src/recovery/host-key.h \
 	src/recovery/listeners.c src/recovery/listeners.h \
 	src/recovery/netwatch.c src/recovery/netwatch.h
 kairos_recovery_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -168,6 +169,11 @@ int main(int argc, char **argv) {
                 log_error("Too many arguments; see kairos-recovery --help.");
                 return EX_USAGE;
         }
+        /* The secret is in our memory whatever the command: no core dump
+         * (nor ptrace by anyone without CAP_SYS_PTRACE) may carry it away.
+         * The whole process rather than madvise() on a few buffers: copies
+         * are derived onto the stack and into the session configuration. */
+        prctl(PR_SET_DUMPABLE, 0);
         if (sodium_init() < 0)
                 return EX_SOFTWARE;
         if (!strcmp(cmd, "run"))

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "address-policy.h"
+#include "host-key.h"
 #include "io.h"
 #include "log.h"
 #include "macro.h"
@@ -75,8 +76,10 @@ static void refresh_token(struct manager *m, bool force) {
         m->token.port = m->listeners.tunnel_port ? m->listeners.tunnel_port : m->config.tunnel_port;
         if (m->listeners.tunnel_fd < 0)
                 m->token.n_addresses = 0; /* nothing listens: offering addresses would only cost time */
-        /* The default relay is implied; others are spelled out. */
+        /* The default relay is implied; others are spelled out; with Relay=
+         * empty the token says "no relay", so that no bridge knocks at one. */
         m->token.n_relays = 0;
+        m->token.no_relay = m->config.n_relays == 0;
         if (!(m->config.n_relays == 1 && !strcmp(m->config.relays[0], KAIROS_DEFAULT_RELAY)))
                 for (size_t i = 0; i < m->config.n_relays && i < KAIROS_TOKEN_MAX_RELAYS; i++)
                         snprintf(m->token.relays[m->token.n_relays++], KAIROS_RELAY_TEXT_MAX, "%s", m->config.relays[i]);
@@ -99,7 +102,11 @@ static void refresh_token(struct manager *m, bool force) {
 }
 
 static void on_net_changed(void *userdata) {
-        refresh_token(userdata, false);
+        struct manager *m = userdata;
+
+        refresh_token(m, false);
+        if (m->waiters)
+                relay_waiters_network_changed(m->waiters);
 }
 
 static int session_config(void *userdata, enum session_transport t, const char *peer, char *buf, size_t size) {
@@ -229,6 +236,20 @@ static int on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* A runtime directory that cannot hold a key (full, read-only) must not
+ * cost the sessions: a key in memory, passed to every session helper. */
+static int host_key_fallback(struct manager *m) {
+        int fd = host_key_in_memory(m->helper, m->host_public_key, sizeof m->host_public_key);
+
+        if (fd < 0)
+                return log_error_errno(fd, "Cannot make a host key, neither in %s nor in memory: %m", m->dir);
+        m->host_key_fd = fd;
+        snprintf(m->host_key, sizeof m->host_key, "/proc/self/fd/%d", SESSION_FD_HOST_KEY);
+        log_warning("Cannot store a host key in %s: keeping one in memory (a restart of the daemon shows a new "
+                    "fingerprint).", m->dir);
+        return state_key_fingerprint(m->host_public_key, m->fingerprint, sizeof m->fingerprint);
+}
+
 /* The host key: the configured one, else one made for this boot in the
  * runtime directory (by the session helper, which holds libssh). */
 static int prepare_host_key(struct manager *m) {
@@ -247,10 +268,12 @@ static int prepare_host_key(struct manager *m) {
                                 _exit(127);
                         }
                         if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                                return log_error_errno(-EIO, "Cannot make a host key in %s.", m->host_key);
+                                return host_key_fallback(m);
                         log_info("Made a host key for this boot: %s.", m->host_key);
                 }
         }
+        if (m->host_key_fd >= 0)
+                return 0;
         snprintf(pub, sizeof pub, "%s.pub", m->host_key);
         f = fopen(pub, "re");
         if (!f || !fgets(line, sizeof line, f)) {
@@ -271,6 +294,7 @@ int manager_start(struct manager *m, const char *config_path) {
         char pid[32];
 
         m->config_path = config_path;
+        m->host_key_fd = -EBADF;
         conf_load(&m->config, config_path, NULL, NULL, NULL);
         log_set_max_level(m->config.log_level);
         snprintf(m->dir, sizeof m->dir, "%s", state_dir());
@@ -328,6 +352,7 @@ int manager_start(struct manager *m, const char *config_path) {
         r = sessions_new(m->event, m->helper, m->config.max_startups, &scb, m, &m->sessions);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the session table: %m");
+        sessions_set_host_key_fd(m->sessions, m->host_key_fd);
         if (m->listeners.tunnel_fd >= 0)
                 sd_event_add_io(m->event, &m->tunnel_src, m->listeners.tunnel_fd, EPOLLIN, on_accept, m);
         if (m->listeners.ssh_fd >= 0)
@@ -357,6 +382,8 @@ void manager_done(struct manager *m) {
         sd_event_source_disable_unref(m->ssh_src);
         sd_event_source_disable_unref(m->watchdog_src);
         listeners_close(&m->listeners);
+        if (m->host_key_fd >= 0)
+                close(m->host_key_fd);
         sd_event_unref(m->event);
         sodium_memzero(&m->token, sizeof m->token);
         sodium_memzero(m->password, sizeof m->password);

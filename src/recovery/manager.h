@@ -36,6 +36,7 @@ struct manager {
         char host_key[PATH_MAX];
         char host_public_key[2048];
         char fingerprint[128];
+        int host_key_fd; /* the host key in memory, when the runtime directory cannot hold it */
 
         struct listeners listeners;
         sd_event_source *tunnel_src, *ssh_src, *watchdog_src;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,10 +19,17 @@
 #include "session-protocol.h"
 #include "sessions.h"
 
-/* Password failures across all sessions: more than this many in a minute
- * and plain SSH connections are refused until the minute has passed. */
+/* Password failures on plain SSH, counted per source address: more than
+ * this many in a minute and that address is refused until the minute has
+ * passed. Per source, not in total: a guesser must not lock the real user
+ * out (the password's 79 bits need no lockout; this only keeps guessing
+ * slow and the journal quiet). */
 #define FAILURE_WINDOW (60 * USEC_PER_SEC)
 #define FAILURES_PER_WINDOW 30
+#define FAILURE_SOURCES 64
+/* Plain SSH connections one address may have unauthenticated at once: a
+ * guesser with many parallel connections cannot fill MaxStartups. */
+#define SSH_STARTUPS_PER_SOURCE 3
 /* Failed handshakes and refusals logged one by one per minute; the rest summed up. */
 #define TUNNEL_FAILURES_LOGGED 5
 
@@ -44,14 +52,58 @@ struct sessions {
         void *userdata;
         struct session *list;
         unsigned next_id, n, max_unauthenticated, total;
-        usec_t failure_window_start;
-        unsigned failures;
+        struct failure_source {
+                char addr[64];
+                usec_t window_start;
+                unsigned failures;
+        } failures[FAILURE_SOURCES];
+        int host_key_fd;
         struct ratelimit tunnel_log, refuse_log;
 };
 
 static void changed(struct sessions *s) {
         if (s->cb.changed)
                 s->cb.changed(s->userdata);
+}
+
+/* "ssh 192.0.2.9:51234" -> "192.0.2.9" (IPv6 addresses have no brackets). */
+static void source_of(const char *peer, char *out, size_t size) {
+        const char *a = strchr(peer, ' '), *colon;
+
+        a = a ? a + 1 : peer;
+        colon = strrchr(a, ':');
+        snprintf(out, size, "%.*s", colon ? (int) (colon - a) : (int) strlen(a), a);
+}
+
+static bool same_source(const struct session *x, const char *addr) {
+        char a[64];
+
+        source_of(x->peer, a, sizeof a);
+        return !strcmp(a, addr);
+}
+
+/* The entry of addr; with create, a new one in place of the stalest. */
+static struct failure_source *failure_source(struct sessions *s, const char *addr, bool create) {
+        struct failure_source *oldest = &s->failures[0];
+        usec_t now = now_usec();
+
+        for (size_t i = 0; i < FAILURE_SOURCES; i++) {
+                struct failure_source *f = &s->failures[i];
+                if (f->addr[0] && !strcmp(f->addr, addr)) {
+                        if (now - f->window_start > FAILURE_WINDOW) {
+                                f->window_start = now;
+                                f->failures = 0;
+                        }
+                        return f;
+                }
+                if (f->window_start < oldest->window_start)
+                        oldest = f;
+        }
+        if (!create)
+                return NULL;
+        *oldest = (struct failure_source) { .window_start = now };
+        snprintf(oldest->addr, sizeof oldest->addr, "%s", addr);
+        return oldest;
 }
 
 static unsigned unauthenticated(const struct sessions *s) {
@@ -126,12 +178,12 @@ static void handle_event(struct session *x, char *line) {
         } else if (!strcmp(line, "tunnel-failed"))
                 note_tunnel_failure(s, x, arg ? arg : "unknown reason");
         else if (!strcmp(line, "auth-failed")) {
-                usec_t now = now_usec();
-                if (now - s->failure_window_start > FAILURE_WINDOW) {
-                        s->failure_window_start = now;
-                        s->failures = 0;
+                if (x->transport == SESSION_SSH) {
+                        char addr[64];
+                        source_of(x->peer, addr, sizeof addr);
+                        struct failure_source *f = failure_source(s, addr, true);
+                        f->failures++;
                 }
-                s->failures++;
                 log_struct(LOG_WARNING, 0, MESSAGE_ID_AUTH_FAILED, fields,
                            "Session %u: authentication failed (%s) from %s (%s).", x->id, arg ? arg : "?",
                            x->peer, transport_name(x->transport));
@@ -193,15 +245,53 @@ static int on_exit_child(sd_event_source *src, const siginfo_t *si, void *userda
         return 0;
 }
 
-static bool refusing_plain_ssh(struct sessions *s) {
-        return now_usec() - s->failure_window_start <= FAILURE_WINDOW && s->failures >= FAILURES_PER_WINDOW;
+/* Why a plain SSH connection from peer is refused, or NULL. */
+static const char *refusing_plain_ssh(struct sessions *s, const char *peer, char *why, size_t size) {
+        struct failure_source *f;
+        unsigned n = 0;
+        char addr[64];
+
+        source_of(peer, addr, sizeof addr);
+        f = failure_source(s, addr, false);
+        if (f && f->failures >= FAILURES_PER_WINDOW) {
+                snprintf(why, size, "%u password failures from %s in the last minute", f->failures, addr);
+                return why;
+        }
+        for (const struct session *x = s->list; x; x = x->next)
+                n += x->transport == SESSION_SSH && x->state != SESSION_AUTHENTICATED && same_source(x, addr);
+        if (n >= SSH_STARTUPS_PER_SOURCE) {
+                snprintf(why, size, "%u connections from %s have not authenticated yet", n, addr);
+                return why;
+        }
+        return NULL;
+}
+
+/* Our environment without what systemd meant for the main process alone:
+ * a helper (or anything it starts) must not notify systemd on our behalf
+ * or take sockets it was never given. Filled in the child after fork, into
+ * static storage: no allocation there. */
+static char **helper_environment(void) {
+        static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=", "LISTEN_PID=",
+                                            "LISTEN_FDS=", "LISTEN_FDNAMES=" };
+        static char *env[256];
+        size_t n = 0;
+
+        for (char **e = environ; *e && n < ELEMENTSOF(env) - 1; e++) {
+                bool keep = true;
+                for (size_t i = 0; i < ELEMENTSOF(drop); i++)
+                        keep = keep && strncmp(*e, drop[i], strlen(drop[i])) != 0;
+                if (keep)
+                        env[n++] = *e;
+        }
+        env[n] = NULL;
+        return env;
 }
 
 int sessions_start(struct sessions *s, int fd, enum session_transport transport, const char *peer) {
-        char config[SESSION_CONFIG_MAX];
+        char config[SESSION_CONFIG_MAX], why[160];
         int sp[2], n, r;
         struct session *x;
-        pid_t pid;
+        pid_t pid, parent;
 
         if (unauthenticated(s) >= s->max_unauthenticated) {
                 log_refusal(s, "Refusing a connection from %s: %u connections have not authenticated yet.", peer,
@@ -209,9 +299,8 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 close(fd);
                 return -EBUSY;
         }
-        if (transport == SESSION_SSH && refusing_plain_ssh(s)) {
-                log_refusal(s, "Refusing a plain SSH connection from %s: %u password failures in the last minute.",
-                            peer, s->failures);
+        if (transport == SESSION_SSH && refusing_plain_ssh(s, peer, why, sizeof why)) {
+                log_refusal(s, "Refusing a plain SSH connection from %s: %s.", peer, why);
                 close(fd);
                 return -EBUSY;
         }
@@ -226,13 +315,17 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 return log_error_errno(r, "Cannot create a control socket: %m");
         }
 
+        parent = getpid();
         pid = fork();
         if (pid < 0) {
                 r = negative_errno();
                 close(fd);
                 close(sp[0]);
                 close(sp[1]);
-                return log_error_errno(r, "Cannot start a session helper: %m");
+                /* EAGAIN when the unit's TasksMax= is reached (a runaway
+                 * session): summed up like refusals, not one line each. */
+                log_refusal(s, "Cannot start a session helper for %s: %s.", peer, strerror(-r));
+                return r;
         }
         if (pid == 0) {
                 /* Only what the helper needs: the connection on 3, control on 4. */
@@ -240,20 +333,27 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 sigset_t all;
                 int o;
 
-                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 || dup2(100, SESSION_FD_CONNECTION) < 0 ||
-                    dup2(101, SESSION_FD_CONTROL) < 0)
+                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 ||
+                    (s->host_key_fd >= 0 && dup2(s->host_key_fd, 102) < 0) ||
+                    dup2(100, SESSION_FD_CONNECTION) < 0 || dup2(101, SESSION_FD_CONTROL) < 0 ||
+                    (s->host_key_fd >= 0 && dup2(102, SESSION_FD_HOST_KEY) < 0))
                         _exit(127);
-                close_range(SESSION_FD_CONTROL + 1, ~0U, 0);
+                close_range(s->host_key_fd >= 0 ? SESSION_FD_HOST_KEY + 1 : SESSION_FD_CONTROL + 1, ~0U, 0);
                 sigemptyset(&all);
                 sigprocmask(SIG_SETMASK, &all, NULL);
                 signal(SIGPIPE, SIG_DFL);
+                /* A session ends with the main process that lists it (under
+                 * systemd, KillMode=mixed does it too): SIGTERM ends the
+                 * helper gracefully, its jobs get SIGHUP. */
+                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+                        _exit(127);
                 /* The main process is shielded from the OOM killer; sessions are not. */
                 o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
                 if (o >= 0) {
                         (void) !write(o, oom, sizeof oom - 1);
                         close(o);
                 }
-                execl(s->helper, "kairos-recovery-session", (char *) NULL);
+                execve(s->helper, (char *[]) { (char *) "kairos-recovery-session", NULL }, helper_environment());
                 _exit(127);
         }
         close(fd);
@@ -295,6 +395,7 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthen
         s->event = sd_event_ref(event);
         snprintf(s->helper, sizeof s->helper, "%s", helper_path);
         s->max_unauthenticated = MAX(max_unauthenticated, 1u);
+        s->host_key_fd = -EBADF;
         s->cb = *cb;
         s->userdata = userdata;
         s->tunnel_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
@@ -313,6 +414,10 @@ struct sessions *sessions_free(struct sessions *s) {
         sd_event_unref(s->event);
         free(s);
         return NULL;
+}
+
+void sessions_set_host_key_fd(struct sessions *s, int fd) {
+        s->host_key_fd = fd;
 }
 
 void sessions_set_max_unauthenticated(struct sessions *s, unsigned max) {

@@ -9,8 +9,10 @@
  *  - at most max_unauthenticated helpers that have not authenticated yet
  *    (a MaxStartups: a flood of half-open connections cannot starve the
  *    real user, and costs us at most that many processes);
- *  - password failures counted across all sessions; beyond a rate, new
- *    plain SSH connections are refused for a while.
+ *  - plain SSH (the password's only open door): per source address, at
+ *    most a few connections unauthenticated at once, and beyond a rate of
+ *    password failures that address is refused for a while. Per source,
+ *    so that a guesser slows itself down, not the real user.
  * One crashing or hanging helper costs one session. */
 
 #include <stdbool.h>
@@ -58,6 +60,9 @@ struct sessions *sessions_free(struct sessions *s);
 int sessions_start(struct sessions *s, int fd, enum session_transport transport, const char *peer);
 
 void sessions_set_max_unauthenticated(struct sessions *s, unsigned max);
+/* A host key in memory (host-key.h), given to every helper as
+ * SESSION_FD_HOST_KEY; -EBADF for none. */
+void sessions_set_host_key_fd(struct sessions *s, int fd);
 unsigned sessions_count(const struct sessions *s);
 unsigned sessions_authenticated(const struct sessions *s);
 /* Sessions that authenticated since the start (for STATUS=). */

@@ -48,3 +48,27 @@ out:
         ssh_key_free(key);
         return r;
 }
+
+int keygen_host_key_stdout(void) {
+        char *priv = NULL, *b64 = NULL;
+        ssh_key key = NULL;
+        int r = -EIO;
+
+        if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
+                return log_error_errno(-EIO, "Cannot generate an Ed25519 host key.");
+        if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv) != SSH_OK ||
+            ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+                log_error("Cannot export the host key.");
+        else if (printf("%s%s %s kairos-recovery\n", priv, ssh_key_type_to_char(ssh_key_type(key)), b64) < 0 ||
+                 fflush(stdout) != 0)
+                r = log_error_errno(-errno, "Cannot write the host key: %m");
+        else
+                r = 0;
+        if (priv) {
+                explicit_bzero(priv, strlen(priv));
+                ssh_string_free_char(priv);
+        }
+        ssh_string_free_char(b64);
+        ssh_key_free(key);
+        return r;
+}

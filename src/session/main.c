@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
         if (getenv("KAIROS_SESSION_DEBUG"))
                 log_set_max_level(LOG_DEBUG);
         if (argc == 3 && !strcmp(argv[1], "--generate-host-key"))
-                return keygen_host_key(argv[2]) < 0 ? 1 : 0;
+                return (!strcmp(argv[2], "-") ? keygen_host_key_stdout() : keygen_host_key(argv[2])) < 0 ? 1 : 0;
         if (argc > 1) {
                 fprintf(stderr, "%s takes no arguments; kairos-recovery starts it for each connection.\n",
                         program_invocation_short_name);

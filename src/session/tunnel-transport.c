@@ -67,6 +67,8 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
          * first handshake message never gets this far. */
         control_event("tunnel-established");
         tt->established = true;
+        /* Through a relay, acknowledge at once (see tunnel-pump.c). */
+        tt->tunnel.quickack = !strncmp(c->peer, "relay", 5);
         log_info("Tunnel from %s established.", c->peer);
 
         r = tunnel_send_hello(&tt->tunnel, &hello, deadline);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -32,6 +34,10 @@ struct attempt {
         uint16_t port;
         char label[300];
         usec_t delay;
+        /* Relay attempts behind direct ones: start earlier than delay when
+         * by early no direct attempt has even a TCP connection. */
+        usec_t early;
+        bool tried; /* a direct attempt's first round is over (and failed) */
         int fd; /* under race->lock, so that cancel can shut it down */
 };
 
@@ -48,8 +54,12 @@ struct race {
         char side[KAIROS_SIDE_HEX + 1];
         void (*progress)(void *userdata, const char *line);
         void *userdata;
-        bool handshake_failed;
+        bool handshake_failed, interference;
         char last_error[600];
+        /* For the relay's head start: a direct attempt has a TCP connection;
+         * how many direct attempts there are and how many failed a round. */
+        bool direct_connected;
+        unsigned n_direct, direct_failed;
         size_t n_attempts;
         struct attempt attempts[MAX_ATTEMPTS];
 };
@@ -127,8 +137,15 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
 
         snprintf(line, sizeof line, "%s: %s", a->label, what);
         pthread_mutex_lock(&a->race->lock);
-        snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
-        if (error == -EBADMSG || error == -ECONNABORTED)
+        /* A peer that answered says more than an address that did not. */
+        if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED ||
+            !(a->race->handshake_failed || a->race->interference))
+                snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
+        /* At the relay only our channel pairs, and only the machine knows
+         * it: a failed handshake there is interference, not a wrong token. */
+        if (a->path == DIAL_PATH_RELAY && error == -ENOTCONN)
+                a->race->interference = true;
+        else if (error == -EBADMSG || error == -ECONNABORTED)
                 a->race->handshake_failed = true;
         pthread_mutex_unlock(&a->race->lock);
         /* Say it once, not at every retry. */
@@ -166,6 +183,48 @@ static bool pause_for(struct race *r, usec_t usec) {
         }
         pthread_mutex_unlock(&r->lock);
         return r->cancel || now_usec() >= r->deadline;
+}
+
+/* A relay attempt's head start for the direct path. It ends early when no
+ * direct attempt has got as far as a TCP connection by a->early (a direct
+ * address that drops packets silently answers nothing, and would cost the
+ * whole head start), or at once when every direct attempt has failed. A
+ * direct path that connected keeps the whole head start for its handshake.
+ * True if cancelled or past the deadline. */
+static bool head_start(struct race *r, struct attempt *a) {
+        usec_t start = now_usec(), until = MIN(start + a->delay, r->deadline);
+        bool done;
+
+        pthread_mutex_lock(&r->lock);
+        for (;;) {
+                usec_t now = now_usec(), wake = until;
+
+                if (r->cancel || now >= until)
+                        break;
+                if (r->direct_failed >= r->n_direct || (!r->direct_connected && a->early && now >= start + a->early))
+                        break;
+                if (a->early && !r->direct_connected && start + a->early < wake)
+                        wake = start + a->early;
+                struct timespec ts = timespec_after(CLOCK_MONOTONIC, wake - now);
+                pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+        }
+        done = r->cancel || now_usec() >= r->deadline;
+        pthread_mutex_unlock(&r->lock);
+        return done;
+}
+
+static void direct_progress(struct attempt *a, bool connected) {
+        struct race *r = a->race;
+
+        pthread_mutex_lock(&r->lock);
+        if (connected)
+                r->direct_connected = true;
+        else if (!a->tried) {
+                a->tried = true;
+                r->direct_failed++;
+        }
+        pthread_cond_broadcast(&r->cond);
+        pthread_mutex_unlock(&r->lock);
 }
 
 /* The tunnel is up: the first to get here wins, the others close theirs. */
@@ -211,6 +270,14 @@ static void attempt_finished(struct attempt *a) {
         live_change(-1);
 }
 
+/* The tunnel carries SSH packets, whole when written: each goes out at
+ * once, never held by Nagle until the peer's delayed ACK (40 ms at a time
+ * with a record's tail left over; that took sftp through the bridge from
+ * 130 to 45 MiB/s). Also for the handshake, written in several pieces. */
+static void set_nodelay(int fd) {
+        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+}
+
 static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attempt *a) {
         int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
         int r, err = 0;
@@ -219,6 +286,7 @@ static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attem
         if (fd < 0)
                 return negative_errno();
         set_fd(a, fd);
+        set_nodelay(fd);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
                 return negative_errno();
         r = fd_wait(fd, POLLOUT, deadline);
@@ -251,8 +319,10 @@ static void *run_direct(void *userdata) {
                         struct tunnel t;
                         int fd = connect_addr(p, MIN(r->deadline, now_usec() + 5 * USEC_PER_SEC), a);
 
-                        if (fd >= 0)
+                        if (fd >= 0) {
+                                direct_progress(a, true);
                                 fd = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                        }
                         if (fd >= 0) {
                                 freeaddrinfo(ai);
                                 claim(a, &t, &hello);
@@ -266,6 +336,7 @@ static void *run_direct(void *userdata) {
                 }
                 freeaddrinfo(ai);
         retry:
+                direct_progress(a, false);
                 if (pause_for(r, USEC_PER_SEC))
                         break;
         }
@@ -280,7 +351,7 @@ static void *run_relay(void *userdata) {
         char last[600] = "";
         unsigned slot = randombytes_uniform(KAIROS_RELAY_SLOTS);
 
-        if (pause_for(r, a->delay))
+        if (head_start(r, a))
                 goto done;
         say(r, "trying %s", a->label);
         while (!r->cancel && now_usec() < r->deadline) {
@@ -299,6 +370,7 @@ static void *run_relay(void *userdata) {
                         continue;
                 }
                 set_fd(a, fd);
+                set_nodelay(fd);
                 socket_set_keepalive(fd, 10, 5, 3);
                 /* What to tell if time runs out while we wait here. */
                 pthread_mutex_lock(&r->lock);
@@ -306,15 +378,29 @@ static void *run_relay(void *userdata) {
                         snprintf(r->last_error, sizeof r->last_error, "%s: waiting for the recovery machine at the relay", a->label);
                 pthread_mutex_unlock(&r->lock);
                 k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
+                bool paired = k >= 0;
                 if (k >= 0)
                         k = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                if (k >= 0)
+                        t.quickack = true;
                 if (k >= 0 && claim(a, &t, &hello))
                         goto done;
                 if (k >= 0 || r->cancel)
                         goto done;
                 drop_fd(a);
-                if (k == -EBADMSG)
-                        note_error(a, k, "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
+                if (paired)
+                        /* Whatever went wrong after "ok" (garbage, a close, silence):
+                         * whoever paired with us does not hold the secret. */
+                        note_error(a, -ENOTCONN,
+                                   k == -ETIMEDOUT ? "paired, but no answer to the handshake: interference at the relay? Use the direct path, or rotate the token" :
+                                   "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
+                                   last, sizeof last);
+                else if (k == -ECONNABORTED)
+                        /* Closed by the relay right after pairing: the waiter we
+                         * met had lost its way to the machine (a NAT that forgot
+                         * it, an address change). Pairing proves the channel,
+                         * so this is no wrong token: try the next slot. */
+                        note_error(a, -ECONNRESET, "paired with a stale waiter (its machine's side was gone); trying another slot",
                                    last, sizeof last);
                 else if (k != -ECONNRESET && k != -ETIMEDOUT)
                         note_error(a, k, k == -EBUSY || k == -EPROTO || k == -EBADMSG ? relay_strerror(k) : record_strerror(k),
@@ -323,7 +409,7 @@ static void *run_relay(void *userdata) {
                         note_error(a, k, "waiting for the recovery machine at the relay", last, sizeof last);
                 /* Another slot; a short pause so a relay closing at once is not hammered. */
                 slot = (slot + 1) % KAIROS_RELAY_SLOTS;
-                if (pause_for(r, k == -ECONNRESET ? 50 * USEC_PER_MSEC : 0))
+                if (pause_for(r, k == -ECONNRESET || k == -ECONNABORTED ? 50 * USEC_PER_MSEC : 0))
                         break;
         }
 done:
@@ -376,7 +462,7 @@ static int build_attempts(struct race *r, const struct dial_options *o) {
                         relays[n++] = o->relays[i];
                 for (size_t i = 0; i < t->n_relays; i++)
                         relays[n++] = t->relays[i];
-                if (n == 0)
+                if (n == 0 && !t->no_relay)
                         relays[n++] = KAIROS_DEFAULT_RELAY;
                 for (size_t i = 0; i < n; i++) {
                         struct attempt *a;
@@ -432,6 +518,9 @@ int dial(const struct dial_options *o, struct dial_result *res) {
         if (!have_first)
                 head_start = 0;
 
+        for (size_t i = 0; i < r->n_attempts; i++)
+                r->n_direct += r->attempts[i].path == DIAL_PATH_DIRECT;
+
         unsigned n_direct = 0;
         for (size_t i = 0; i < r->n_attempts; i++) {
                 struct attempt *a = &r->attempts[i];
@@ -439,6 +528,10 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 pthread_t th;
 
                 a->delay = a->path == first ? 0 : head_start;
+                /* 100 ms after the last direct attempt started is enough for
+                 * its TCP connection on a LAN and most of the Internet. */
+                if (a->path == DIAL_PATH_RELAY && a->delay > 0)
+                        a->early = MIN(head_start, r->n_direct * 100 * USEC_PER_MSEC);
                 /* Direct addresses one after another, 100 ms apart (RFC 8305's
                  * connection attempt delay, shortened for a LAN): on a path that
                  * answers, the others are never tried, and the machine does not
@@ -486,6 +579,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 ret = 0;
         } else {
                 res->handshake_failed = r->handshake_failed;
+                res->interference = r->interference;
                 snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
                 ret = cancelled ? -ECANCELED : -ETIMEDOUT;
         }

@@ -55,6 +55,7 @@ struct dial_result {
         char where[300]; /* "direct 192.0.2.7:7140" or "relay tcp:host:4001" */
         /* When dialing failed: what went wrong on the way, for the message. */
         bool handshake_failed; /* a peer answered but did not hold the secret */
+        bool interference;     /* paired at the relay, but the handshake failed there */
         char last_error[600];
 };
 

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "aead.h"
 #include "noise.h"
 
 #define BLOCKLEN 128
@@ -68,7 +69,7 @@ static void hkdf(const uint8_t ck[NOISE_HASH_SIZE], const uint8_t *ikm, size_t i
         sodium_memzero(buf, sizeof buf);
 }
 
-static void nonce_bytes(uint64_t n, uint8_t out[12]) {
+static void nonce_bytes(uint64_t n, uint8_t out[AEAD_NONCE_SIZE]) {
         memset(out, 0, 4);
         for (int i = 0; i < 8; i++)
                 out[4 + i] = (uint8_t) (n >> (8 * i));
@@ -76,7 +77,8 @@ static void nonce_bytes(uint64_t n, uint8_t out[12]) {
 
 int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_len,
                          const uint8_t *plain, size_t len, uint8_t *out) {
-        uint8_t nonce[12];
+        uint8_t nonce[AEAD_NONCE_SIZE];
+        int r;
 
         if (!c->has_key) {
                 memmove(out, plain, len);
@@ -85,14 +87,17 @@ int noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_le
         if (c->n >= NOISE_NONCE_LIMIT)
                 return -EOVERFLOW;
         nonce_bytes(c->n, nonce);
-        crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, plain, len, ad, ad_len, NULL, nonce, c->k);
+        r = aead_seal(c->k, nonce, ad, ad_len, plain, len, out);
+        if (r < 0)
+                return r;
         c->n++;
         return 0;
 }
 
 int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_len,
                          const uint8_t *cipher, size_t len, uint8_t *out) {
-        uint8_t nonce[12];
+        uint8_t nonce[AEAD_NONCE_SIZE];
+        int r;
 
         if (!c->has_key) {
                 memmove(out, cipher, len);
@@ -103,8 +108,9 @@ int noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad, size_t ad_le
         if (len < NOISE_TAG_SIZE)
                 return -EBADMSG;
         nonce_bytes(c->n, nonce);
-        if (crypto_aead_chacha20poly1305_ietf_decrypt(out, NULL, NULL, cipher, len, ad, ad_len, nonce, c->k) != 0)
-                return -EBADMSG;
+        r = aead_open(c->k, nonce, ad, ad_len, cipher, len, out);
+        if (r < 0)
+                return r;
         c->n++;
         return 0;
 }

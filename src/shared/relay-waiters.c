@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 #include "kdf.h"
 #include "log.h"
 #include "macro.h"
+#include "netaddr.h"
 #include "relay-waiters.h"
 #include "relay.h"
 #include "resolve.h"
@@ -19,8 +22,19 @@
 #define MAX_RELAYS 8
 #define REOPEN_BURST 5                      /* reopenings a second before we slow down */
 #define BACKOFF_MIN (1 * USEC_PER_SEC)
-#define BACKOFF_MAX (30 * USEC_PER_SEC)
+/* A recovery must be reachable soon after the relay is back; a connection
+ * attempt per slot every few seconds costs a relay nothing. */
+#define BACKOFF_MAX (4 * USEC_PER_SEC)
 #define CONNECT_TIMEOUT (10 * USEC_PER_SEC)
+/* Keepalive on a waiting connection: a probe after 10 s of silence, then
+ * every 5 s, dead after 3 unanswered (25 s in all, also TCP_USER_TIMEOUT).
+ * A NAT that forgot the connection, or a relay that lost it, makes the
+ * waiter a ghost the relay may still pair a bridge with; the first probe
+ * that meets the relay's RST ends it, so a ghost lives at most about 10 s.
+ * Four probes a relay every 10 s cost nothing; the bridge uses the same. */
+#define KEEPALIVE_IDLE_SEC 10
+#define KEEPALIVE_INTERVAL_SEC 5
+#define KEEPALIVE_COUNT 3
 
 enum waiter_state {
         WAITER_IDLE,
@@ -57,6 +71,7 @@ struct relay {
         usec_t backoff;
         bool reachable;
         bool reported; /* reachable has been logged at least once */
+        bool no_route; /* the machine has no route to it now (netlink) */
         struct slot slots[KAIROS_RELAY_SLOTS];
 };
 
@@ -73,6 +88,7 @@ struct relay_waiters {
 
 static void open_waiter(struct relay *r, struct waiter *wt);
 static void schedule_open(struct relay *r, unsigned slot, usec_t delay);
+static void waiter_broken(struct waiter *wt, int error);
 
 static void changed(struct relay_waiters *w) {
         if (w->cb.changed)
@@ -113,29 +129,59 @@ static void set_reachable(struct relay *r, bool reachable, int error, const char
         changed(r->w);
 }
 
-/* The connection failed or the relay closed it: reopen, soon or after a backoff. */
-static void waiter_failed(struct waiter *wt, int error, bool relay_unreachable) {
+/* At once, unless a slot keeps closing (someone camping on the channel). */
+static usec_t reopen_delay(struct slot *s) {
+        usec_t now = now_usec();
+
+        if (now - s->burst_start > USEC_PER_SEC) {
+                s->burst_start = now;
+                s->burst = 0;
+        }
+        return ++s->burst > REOPEN_BURST ? 200 * USEC_PER_MSEC : 0;
+}
+
+/* The connection failed or the relay closed it: reopen, soon or after a
+ * backoff. why: what the journal says, or NULL for relay_strerror(). */
+static void waiter_failed(struct waiter *wt, int error, bool relay_unreachable, const char *why) {
         struct relay *r = wt->relay;
         struct slot *s = slot_of(wt);
-        bool was_next = wt == &s->next;
+        bool was_next = wt == &s->next, was_waiting = wt->state == WAITER_WAITING;
 
         waiter_close(wt);
+        /* The status counts waiting slots: without this it said "connected"
+         * for as long as the relay stayed away. */
+        if (was_waiting)
+                changed(r->w);
         if (was_next)
                 return; /* the current waiter stays; the replacement is tried again later */
         if (relay_unreachable) {
-                set_reachable(r, false, error, relay_strerror(error));
+                set_reachable(r, false, error, why ?: relay_strerror(error));
                 r->backoff = r->backoff ? MIN(r->backoff * 2, BACKOFF_MAX) : BACKOFF_MIN;
                 schedule_open(r, wt->slot, r->backoff + randombytes_uniform(250) * USEC_PER_MSEC);
                 return;
         }
         /* Closed without "ok": another connection took the slot. At once,
          * unless it keeps happening (someone camping on the channel). */
-        usec_t now = now_usec();
-        if (now - s->burst_start > USEC_PER_SEC) {
-                s->burst_start = now;
-                s->burst = 0;
-        }
-        schedule_open(r, wt->slot, ++s->burst > REOPEN_BURST ? 200 * USEC_PER_MSEC : 0);
+        schedule_open(r, wt->slot, reopen_delay(s));
+}
+
+/* The path under a registered waiter died: a reset (a NAT that forgot the
+ * connection, a relay that lost it) or keepalive unanswered. Said, since a
+ * bridge may have met the ghost, and reopened at once, as a closed slot is:
+ * only a relay that cannot be reached is backed off from. */
+static void waiter_broken(struct waiter *wt, int error) {
+        struct relay *r = wt->relay;
+        struct slot *s = slot_of(wt);
+        bool was_next = wt == &s->next;
+
+        waiter_close(wt);
+        if (was_next)
+                return;
+        set_reachable(r, false, error,
+                      error == -ETIMEDOUT ? "the connection died (keepalive unanswered)" :
+                      error == -ECONNRESET ? "the connection was reset (a NAT on the way forgot it, or the relay lost it)" :
+                                             relay_strerror(error));
+        schedule_open(r, wt->slot, reopen_delay(s));
 }
 
 static void replace_done(struct slot *s) {
@@ -162,14 +208,13 @@ static int on_readable(sd_event_source *src, int fd, uint32_t revents, void *use
 
                 if (k == 0) {
                         log_debug("Relay %s closed slot %u without pairing.", r->name, wt->slot);
-                        waiter_failed(wt, -ECONNRESET, false);
+                        waiter_failed(wt, -ECONNRESET, false, NULL);
                         return 0;
                 }
                 if (k < 0) {
                         if (errno == EAGAIN || errno == EINTR)
                                 return 0;
-                        e = negative_errno();
-                        waiter_failed(wt, e, true);
+                        waiter_broken(wt, negative_errno());
                         return 0;
                 }
                 e = relay_reply_feed(&wt->reply, &b, 1, &used);
@@ -177,7 +222,7 @@ static int on_readable(sd_event_source *src, int fd, uint32_t revents, void *use
                         continue;
                 if (e < 0) {
                         log_warning("Relay %s: %s.", r->name, relay_strerror(e));
-                        waiter_failed(wt, e, true);
+                        waiter_failed(wt, e, true, NULL);
                         return 0;
                 }
                 /* Paired: hand the connection over and reopen the slot. */
@@ -211,15 +256,15 @@ static int on_connected(sd_event_source *src, int fd, uint32_t revents, void *us
         if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
                 err = errno;
         if (err) {
-                waiter_failed(wt, -err, true);
+                waiter_failed(wt, -err, true, NULL);
                 return 0;
         }
         wt->timer = sd_event_source_disable_unref(wt->timer);
-        socket_set_keepalive(fd, 30, 10, 3);
+        socket_set_keepalive(fd, KEEPALIVE_IDLE_SEC, KEEPALIVE_INTERVAL_SEC, KEEPALIVE_COUNT);
         n = relay_request(w->channels[wt->slot], w->side, line, sizeof line);
         /* 100 bytes into an empty socket buffer: all or nothing. */
         if (n < 0 || write_some(fd, line, (size_t) n) != n) {
-                waiter_failed(wt, -EIO, true);
+                waiter_failed(wt, -EIO, true, NULL);
                 return 0;
         }
         wt->state = WAITER_WAITING;
@@ -242,7 +287,7 @@ static int on_io(sd_event_source *src, int fd, uint32_t revents, void *userdata)
 }
 
 static int on_connect_timeout(sd_event_source *src, uint64_t usec, void *userdata) {
-        waiter_failed(userdata, -ETIMEDOUT, true);
+        waiter_failed(userdata, -ETIMEDOUT, true, NULL);
         return 0;
 }
 
@@ -252,7 +297,7 @@ static void open_waiter(struct relay *r, struct waiter *wt) {
 
         fd = socket(r->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0) {
-                waiter_failed(wt, negative_errno(), true);
+                waiter_failed(wt, negative_errno(), true, NULL);
                 return;
         }
         wt->fd = fd;
@@ -261,7 +306,7 @@ static void open_waiter(struct relay *r, struct waiter *wt) {
             sd_event_add_io(w->event, &wt->io, fd, EPOLLOUT, on_io, wt) < 0 ||
             sd_event_add_time_relative(w->event, &wt->timer, CLOCK_MONOTONIC, CONNECT_TIMEOUT, 0,
                                        on_connect_timeout, wt) < 0) {
-                waiter_failed(wt, negative_errno(), true);
+                waiter_failed(wt, negative_errno(), true, NULL);
                 return;
         }
 }
@@ -347,6 +392,8 @@ static void relay_stop(struct relay *r) {
 static void relay_start(struct relay *r) {
         unsigned base = r->w->replace_sec;
 
+        r->no_route = false; /* the new waiters find out for themselves */
+
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
                 struct slot *sl = &r->slots[s];
                 sl->cur = (struct waiter) { .relay = r, .slot = s, .fd = -1 };
@@ -427,6 +474,89 @@ void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned second
                                                                   w->replace_sec * USEC_PER_SEC);
 }
 
+/* A waiter whose address went: the relay would keep it, and pair a bridge
+ * with it, until its own TCP gives up. A reset tells the relay now: sent
+ * from the vanished address (netaddr_reset_on_close), through the NAT that
+ * still maps it. */
+static void waiter_abort(struct waiter *wt) {
+        if (wt->fd >= 0)
+                netaddr_reset_on_close(wt->fd, wt->relay->addr.ss_family);
+        waiter_close(wt);
+}
+
+static void relay_network_changed(struct relay *r) {
+        struct sockaddr_storage src, local;
+        char a[INET6_ADDRSTRLEN] = "?";
+        unsigned moved = 0;
+        bool again = false;
+        int e;
+
+        if (r->addr_len == 0) {
+                /* Not resolved (perhaps for want of a network): look again now. */
+                for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
+                        if (r->slots[s].reopen)
+                                sd_event_source_set_time_relative(r->slots[s].reopen, 0);
+                return;
+        }
+        e = netaddr_route_source((const struct sockaddr *) &r->addr, r->addr_len, &src);
+        if (e < 0) {
+                /* No way to the relay: said now rather than when keepalive
+                 * gives up. The waiters stay open: closed now, with no route
+                 * for their FIN, the relay would keep them as ghosts; they
+                 * are replaced or reset once a route is back. */
+                if (!r->no_route) {
+                        r->no_route = true;
+                        set_reachable(r, false, e, "no route to it (network down?)");
+                        changed(r->w); /* the status counts no waiting slot now */
+                }
+                return;
+        }
+        if (r->no_route) {
+                r->no_route = false;
+                again = true; /* whatever the waiters' address: register anew */
+        }
+        if (!r->reachable) {
+                /* A way to the relay again: try now, not at the end of the backoff. */
+                r->backoff = 0;
+                for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
+                        if (r->slots[s].reopen)
+                                sd_event_source_set_time_relative(r->slots[s].reopen, 0);
+        }
+        /* Waiters that leave from an address the route no longer uses (the
+         * machine's address changed), or that outlived a time without a
+         * route: replaced, the new one first, as every few minutes anyway.
+         * One whose address went is of no use: reset. */
+        for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
+                struct slot *sl = &r->slots[s];
+                socklen_t len = sizeof local;
+
+                if (sl->cur.state != WAITER_WAITING || sl->next.state != WAITER_IDLE ||
+                    getsockname(sl->cur.fd, (struct sockaddr *) &local, &len) < 0 ||
+                    (!again && netaddr_same(&local, &src)))
+                        continue;
+                if (netaddr_is_local(&local))
+                        open_waiter(r, &sl->next);
+                else {
+                        waiter_abort(&sl->cur);
+                        schedule_open(r, s, 0);
+                }
+                moved++;
+        }
+        if (moved == 0)
+                return;
+        if (src.ss_family == AF_INET6)
+                inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &src)->sin6_addr, a, sizeof a);
+        else if (src.ss_family == AF_INET)
+                inet_ntop(AF_INET, &((struct sockaddr_in *) &src)->sin_addr, a, sizeof a);
+        log_info("Relay %s: the network changed; registering %u waiter%s again from %s.", r->name, moved,
+                 moved == 1 ? "" : "s", a);
+}
+
+void relay_waiters_network_changed(struct relay_waiters *w) {
+        for (size_t i = 0; i < w->n_relays; i++)
+                relay_network_changed(&w->relays[i]);
+}
+
 size_t relay_waiters_count(const struct relay_waiters *w) {
         return w->n_relays;
 }
@@ -440,6 +570,8 @@ unsigned relay_waiters_waiting(const struct relay_waiters *w, size_t i) {
 
         if (i >= w->n_relays)
                 return 0;
+        if (w->relays[i].no_route)
+                return 0; /* open, but cut off */
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
                 n += w->relays[i].slots[s].cur.state == WAITER_WAITING;
         return n;

@@ -13,7 +13,11 @@
  *  - each waiter is replaced every few minutes, the new one opened first
  *    (same-side connections never pair), and TCP keepalive with
  *    TCP_USER_TIMEOUT notices a path that died, so no ghost stays;
- *  - only a relay that cannot be reached is backed off from.
+ *  - only a relay that cannot be reached is backed off from;
+ *  - a change of the network (relay_waiters_network_changed) is acted on
+ *    at once: no route, and the relay is lost; a route again, and the
+ *    waiters are reopened without waiting for the backoff; a new source
+ *    address, and they are registered again from it.
  * Plain sockets and a resolver thread (resolve.h): no libcurl in the initramfs. */
 
 #include <stdbool.h>
@@ -44,6 +48,9 @@ int relay_waiters_set_secret(struct relay_waiters *w, const uint8_t secret[KAIRO
 
 /* Seconds between replacements of a waiter (default 240, jittered ±20%). */
 void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned seconds);
+
+/* The machine's addresses or routes changed (netlink): see above. */
+void relay_waiters_network_changed(struct relay_waiters *w);
 
 size_t relay_waiters_count(const struct relay_waiters *w);
 const char *relay_waiters_name(const struct relay_waiters *w, size_t i);

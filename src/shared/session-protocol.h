@@ -8,6 +8,8 @@
  *   fd 3   the connection: a direct tunnel, a relay connection that has
  *          already said "ok", or a plain SSH connection
  *   fd 4   a SOCK_SEQPACKET socket to the main process
+ *   fd 5   only when the runtime directory could not hold the host key:
+ *          the key, in a sealed memfd ("hostkey /proc/self/fd/5")
  *
  * and nothing else: no loop, no relay sockets, no other session's fds.
  * Its first read on fd 4 is one datagram of "key value" lines (the
@@ -58,5 +60,6 @@
 
 #define SESSION_FD_CONNECTION 3
 #define SESSION_FD_CONTROL 4
+#define SESSION_FD_HOST_KEY 5
 #define SESSION_CONFIG_MAX 8192
 #define SESSION_EVENT_MAX 512

@@ -13,6 +13,7 @@
 #include "token.h"
 
 #define CHECK_SIZE 4
+#define LAYOUT_NO_RELAY (1u << 5)
 #define BINARY_MAX (1 + KAIROS_SECRET_SIZE + 1 + 2 + 4 * KAIROS_TOKEN_MAX_IPV4 + \
                     16 * KAIROS_TOKEN_MAX_IPV6 + KAIROS_TOKEN_MAX_RELAYS * 256 + CHECK_SIZE)
 
@@ -128,13 +129,13 @@ int token_encode(const struct kairos_token *t, char *out, size_t size) {
         size_t n = 0, n4 = count_family(t, AF_INET), n6 = count_family(t, AF_INET6);
 
         if (n4 > KAIROS_TOKEN_MAX_IPV4 || n6 > KAIROS_TOKEN_MAX_IPV6 || n4 + n6 != t->n_addresses ||
-            t->n_relays > KAIROS_TOKEN_MAX_RELAYS)
+            t->n_relays > KAIROS_TOKEN_MAX_RELAYS || (t->no_relay && t->n_relays > 0))
                 return -EINVAL;
 
         bin[n++] = KAIROS_TOKEN_VERSION;
         memcpy(bin + n, t->secret, KAIROS_SECRET_SIZE);
         n += KAIROS_SECRET_SIZE;
-        bin[n++] = (uint8_t) (n4 | n6 << 2 | t->n_relays << 3);
+        bin[n++] = (uint8_t) (n4 | n6 << 2 | t->n_relays << 3 | (t->no_relay ? LAYOUT_NO_RELAY : 0));
         if (t->n_addresses > 0) {
                 if (t->port == 0)
                         return -EINVAL;
@@ -198,7 +199,7 @@ static int expected_length(const uint8_t *bin, size_t n, size_t *ret) {
         n4 = layout & 3;
         n6 = (layout >> 2) & 1;
         nr = (layout >> 3) & 3;
-        if (layout >> 5 || n4 > KAIROS_TOKEN_MAX_IPV4)
+        if (layout >> 6 || n4 > KAIROS_TOKEN_MAX_IPV4 || ((layout & LAYOUT_NO_RELAY) && nr > 0))
                 return -EINVAL;
         if (n4 + n6 > 0)
                 need += 2 + 4 * n4 + 16 * n6;
@@ -238,6 +239,7 @@ static int parse_binary(const uint8_t *bin, struct kairos_token *t, struct token
         n4 = bin[at] & 3;
         n6 = (bin[at] >> 2) & 1;
         nr = (bin[at] >> 3) & 3;
+        t->no_relay = bin[at] & LAYOUT_NO_RELAY;
         at++;
         t->port = KAIROS_DEFAULT_TUNNEL_PORT;
         if (n4 + n6 > 0) {

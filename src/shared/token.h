@@ -9,10 +9,12 @@
  *   version   1 byte   KAIROS_TOKEN_VERSION
  *   secret   16 bytes  from randombytes_buf(); every key is derived from it (kdf.h)
  *   layout    1 byte   bits 0-1: IPv4 addresses (0-2), bit 2: IPv6 addresses (0-1),
- *                      bits 3-4: relays (0-3), bits 5-7: zero
+ *                      bits 3-4: relays (0-3), bit 5: no relay at all (the
+ *                      machine waits at none; relays must then be 0), bits 6-7: zero
  *   port      2 bytes  big endian, tunnel port; only when there are addresses
  *   IPv4      4 bytes each, then IPv6 16 bytes each
- *   relays    1 byte length + "host:port" each; none means the default relay
+ *   relays    1 byte length + "host:port" each; none means the default relay,
+ *             unless bit 5 of the layout says that there is no relay
  *   check     4 bytes  BLAKE2b of all the above, so that a typo is told apart
  *                      from a token of another machine
  *
@@ -49,7 +51,8 @@ struct kairos_token {
         uint16_t port;
         size_t n_addresses; /* IPv4 first, then IPv6 */
         struct kairos_address addresses[KAIROS_TOKEN_MAX_ADDRESSES];
-        size_t n_relays; /* 0: the default relay */
+        size_t n_relays; /* 0: the default relay, unless no_relay */
+        bool no_relay;   /* the machine waits at no relay: only its addresses reach it */
         char relays[KAIROS_TOKEN_MAX_RELAYS][KAIROS_RELAY_TEXT_MAX]; /* "tcp:host:port" */
 };
 

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "macro.h"
@@ -33,6 +35,9 @@ struct pump {
         const uint8_t *down;
         size_t down_len, down_off;
         bool close_received;
+        /* Counts every step that moved bytes or reached an end: the loop
+         * sleeps in poll(2) only after a round in which nothing moved. */
+        uint64_t moved;
 };
 
 static void end_output(int out_fd, int in_fd) {
@@ -50,6 +55,7 @@ static int fill_up(struct pump *p, struct tunnel_stats *stats) {
         k = readv(p->in_fd, in, UP_RECORDS);
         if (k < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
+        p->moved++;
 
         p->n_iov = p->iov_at = p->up_len = p->up_off = 0;
         for (size_t i = 0; (size_t) k > i * RECORD_MAX_PAYLOAD; i++) {
@@ -80,6 +86,7 @@ static int flush_up(struct pump *p) {
 
         if (k < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
+        p->moved++;
         p->up_off += (size_t) k;
         while (k > 0) {
                 struct iovec *v = &p->iov[p->iov_at];
@@ -95,14 +102,15 @@ static int flush_up(struct pump *p) {
         return 0;
 }
 
-static int flush(int fd, const uint8_t *buf, size_t len, size_t *off) {
-        ssize_t k = write_some(fd, buf + *off, len - *off);
+static int flush_down(struct pump *p) {
+        ssize_t k = write_some(p->out_fd, p->down + p->down_off, p->down_len - p->down_off);
 
         if (k == -EAGAIN)
                 return 0;
         if (k < 0)
                 return (int) k;
-        *off += (size_t) k;
+        p->moved++;
+        p->down_off += (size_t) k;
         return 0;
 }
 
@@ -116,6 +124,7 @@ static int next_down(struct pump *p, struct tunnel_stats *stats) {
 
                 if (r <= 0)
                         return r;
+                p->moved++;
                 if (type == RECORD_CLOSE) {
                         p->close_received = true;
                         end_output(p->out_fd, p->in_fd);
@@ -137,11 +146,20 @@ static int read_down(struct pump *p) {
 
         if (k < 0)
                 return errno == EAGAIN || errno == EINTR ? 0 : negative_errno();
+        p->moved++;
         if (k == 0) {
                 int r = record_reader_eof(&p->t->reader);
                 return r < 0 ? r : -ECONNRESET;
         }
         record_reader_advance(&p->t->reader, (size_t) k);
+        /* The transit relay does not set TCP_NODELAY: the tail of what it
+         * passes on waits in its socket until we acknowledge the rest, and
+         * our kernel delays that ACK when we have nothing to send (an sftp
+         * client waiting for replies to its requests). Acknowledging at
+         * once took sftp through the relay from 45 to 90 MiB/s. Linux
+         * leaves quick-ACK mode on its own, hence after every read. */
+        if (p->t->quickack)
+                (void) setsockopt(p->t->fd, IPPROTO_TCP, TCP_QUICKACK, &(int) { 1 }, sizeof(int));
         return 0;
 }
 
@@ -158,6 +176,7 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
         p->out_fd = out_fd;
         p->up_len = p->up_off = p->down_len = p->down_off = p->n_iov = p->iov_at = 0;
         p->in_eof = p->close_sent = p->close_received = false;
+        p->moved = 0;
         p->down = NULL;
 
         if (!stats)
@@ -173,8 +192,7 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
         while (r >= 0 && !(p->close_sent && p->close_received && p->down_off == p->down_len)) {
                 struct pollfd pf[4];
                 nfds_t n = 0;
-                size_t before = p->up_off + p->up_len + p->down_off + p->down_len + p->t->reader.end +
-                                p->t->reader.start + p->in_eof + p->close_received;
+                uint64_t before = p->moved;
 
                 if (p->up_off == p->up_len && !p->in_eof)
                         r = fill_up(p, stats);
@@ -195,14 +213,13 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                                 r = next_down(p, stats);
                 }
                 if (r >= 0 && p->down_off < p->down_len) {
-                        r = flush(out_fd, p->down, p->down_len, &p->down_off);
+                        r = flush_down(p);
                         if (r >= 0)
                                 r = next_down(p, stats);
                 }
                 if (r < 0)
                         break;
-                if (before != p->up_off + p->up_len + p->down_off + p->down_len + p->t->reader.end +
-                              p->t->reader.start + p->in_eof + p->close_received)
+                if (before != p->moved)
                         continue; /* something moved: try again before sleeping */
 
                 if (p->up_off == p->up_len && !p->in_eof)

@@ -28,6 +28,9 @@ struct tunnel {
         int fd;
         struct noise_cipher send, recv;
         struct record_reader reader;
+        /* Through a relay: acknowledge what arrives at once (TCP_QUICKACK),
+         * see tunnel-pump.c. */
+        bool quickack;
 };
 
 /* Both return 0 with t ready, or: -EBADMSG the peer does not hold the same

@@ -92,10 +92,13 @@ expect 65 "text\|not a picture\|not an image" --qr-code-image "$WORK/text.png"
 expect 65 "web address\|not a kairos token" --qr-code-image "$srcdir/tests/data/qr-url.png"
 expect 64 "unrecognized\|invalid\|usage\|help" --no-such-option
 expect 65 "mistyped\|typo\|check" --token "$(sed 's/.$/A/;s/\(.*\)..$/\1BB/' "$RUN/token")" --show-token
-busy=$(free_port)
-python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',$busy)); s.listen(); time.sleep(30)" &
+# A port held by a listener of our own: bound to port 0 and read back, so
+# that no other test can take it in between.
+python3 -c "import socket,time,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)" >"$WORK/busy-port" &
 PIDS="$PIDS $!"
-sleep 0.3
+wait_log "$WORK/busy-port" "^[0-9]"
+busy=$(head -n 1 "$WORK/busy-port")
+case "$busy" in [1-9]*) ;; *) fail "the test's own listener did not say its port: '$busy'" ;; esac
 expect 71 "already in use" --token-file "$RUN/token" --listen "127.0.0.1:$busy"
 expect 64 "not a loopback" --token-file "$RUN/token" --listen "0.0.0.0:$busy"
 cp "$RUN/token" "$WORK/old-token"

@@ -93,3 +93,31 @@ nspawn_stop() {
 	rm -rf "/run/systemd/nspawn/propagate/$NSPAWN_NAME" "/run/systemd/nspawn/unix-export/$NSPAWN_NAME" 2>/dev/null || true
 	flock -u 8 2>/dev/null || true
 }
+
+# nspawn_install_kairos: "make install" into $WORK/dest, and the options
+# that put the programs, the units, the libraries the container lacks and
+# $WORK/etc-kairos (the container's /etc/kairos, for recovery.conf) into it.
+# Sets NSPAWN_BINDS (an array, for nspawn_boot), KAIROS_PREFIX (where the
+# programs are in the container) and KAIROS_RECOVERY (the daemon there).
+nspawn_install_kairos() {
+	local dest="$WORK/dest" service daemon unitdir u lib
+	make -C "$builddir" install DESTDIR="$dest" >"$WORK/install.log" 2>&1 || fail "make install failed (see install.log)"
+	# Where make install put things (under make distcheck, a prefix of its own).
+	service=$(find "$dest" -name kairos-recovery.service -type f | head -n 1)
+	daemon=$(find "$dest" -path "*/sbin/kairos-recovery" -type f | head -n 1)
+	[ -n "$service" ] && [ -n "$daemon" ] || fail "make install did not install the daemon and its units"
+	unitdir=$(dirname "${service#"$dest"}")
+	KAIROS_PREFIX=$(dirname "$(dirname "${daemon#"$dest"}")")
+	KAIROS_RECOVERY="$KAIROS_PREFIX/sbin/kairos-recovery" # the path in the container, on PATH or not
+	mkdir -p "$WORK/etc-kairos"
+	NSPAWN_BINDS=(--bind-ro="$dest$KAIROS_PREFIX:$KAIROS_PREFIX" --bind-ro="$WORK/etc-kairos:/etc/kairos")
+	for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+		NSPAWN_BINDS+=(--bind-ro="$dest$unitdir/$u:/etc/systemd/system/$u")
+	done
+	# Libraries the build links that the container lacks (the sanitizer runtimes).
+	for lib in $(ldd "$dest$KAIROS_PREFIX/sbin/kairos-recovery" "$dest$KAIROS_PREFIX/libexec/kairos/kairos-recovery-session" \
+		"$dest$KAIROS_PREFIX/bin/kairos-bridge" |
+		awk '/=> \// { print $3 }' | sort -u); do
+		[ -e "$NSPAWN_ROOT$lib" ] || NSPAWN_BINDS+=(--bind-ro="$lib:$lib")
+	done
+}

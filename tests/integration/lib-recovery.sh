@@ -11,18 +11,30 @@ need systemd-socket-activate ssh sshpass
 [ -x "$KAIROS_SESSION_HELPER" ] || fail "$KAIROS_SESSION_HELPER is not built"
 
 # start_recovery [extra recovery.conf lines]: sets TUNNEL_PORT, SSH_PORT,
-# RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS.
+# RECOVERY_PID, RUN (runtime directory), PASSWORD, KNOWN_HOSTS. A relay
+# started before is kept; RECOVERY_RELAY (a proxy in front of it) is the
+# daemon's Relay= instead of $RELAY. RECOVERY_WRAPPER runs the daemon (it
+# logs to the journal then: RECOVERY_LOG is where the test follows it).
 start_recovery() {
-	start_relay
+	start_recovery_daemon "$@"
+	read_state
+}
+
+# The same without reading the runtime directory (which a test may have
+# made unwritable): sets TUNNEL_PORT, SSH_PORT, RECOVERY_PID and RUN
+# ($RECOVERY_RUN_DIR when set, else $WORK/run).
+start_recovery_daemon() {
+	local log=${RECOVERY_LOG:-$WORK/recovery.log}
+	[ -n "${RELAY_PORT:-}" ] || start_relay
 	TUNNEL_PORT=$(free_port)
 	SSH_PORT=$(free_port)
-	RUN="$WORK/run"
+	RUN="${RECOVERY_RUN_DIR:-$WORK/run}"
 	export RUN
 	mkdir -p "$RUN"
-	chmod 700 "$RUN"
+	chmod 700 "$RUN" 2>/dev/null || true
 	{
 		echo "[Recovery]"
-		echo "Relay=$RELAY"
+		echo "Relay=${RECOVERY_RELAY:-$RELAY}"
 		echo "Console=null"
 		echo "Plymouth=no"
 		echo "HostKey="
@@ -31,14 +43,17 @@ start_recovery() {
 	} >"$WORK/recovery.conf"
 	RUNTIME_DIRECTORY="$RUN" bg systemd-socket-activate -l "127.0.0.1:$TUNNEL_PORT" -l "127.0.0.1:$SSH_PORT" \
 		--fdname=tunnel:ssh -E RUNTIME_DIRECTORY -E KAIROS_SESSION_HELPER \
-		"$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
+		${RECOVERY_NOTIFY_SOCKET:+-E NOTIFY_SOCKET="$RECOVERY_NOTIFY_SOCKET"} \
+		${RECOVERY_WRAPPER:-} "$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
 	RECOVERY_PID=$LAST_PID
 	wait_port "$TUNNEL_PORT"
 	# systemd-socket-activate starts the program at the first connection.
 	(exec 3<>"/dev/tcp/127.0.0.1/$TUNNEL_PORT") 2>/dev/null || true
-	wait_log "$WORK/recovery.log" "kairos-recovery started"
-	wait_log "$WORK/recovery.log" "waiting for a bridge on 4 slots"
-	read_state
+	wait_log "$log" "kairos-recovery started"
+	# "Relay=" as the last Relay line empties the list: nothing to wait for.
+	local relays=yes l
+	for l in "$@"; do case "$l" in Relay=) relays=no ;; Relay=*) relays=yes ;; esac; done
+	[ "$relays" = no ] || wait_log "$log" "waiting for a bridge on 4 slots"
 }
 
 read_state() {

@@ -9,15 +9,9 @@
 . "$(dirname "$0")/lib-nspawn.sh"
 need ip sshpass ssh
 
-dest="$WORK/dest"
-make -C "$builddir" install DESTDIR="$dest" >"$WORK/install.log" 2>&1 || fail "make install failed (see install.log)"
-# Where make install put things (under make distcheck, a prefix of its own).
-service=$(find "$dest" -name kairos-recovery.service -type f | head -n 1)
-daemon=$(find "$dest" -path "*/sbin/kairos-recovery" -type f | head -n 1)
-[ -n "$service" ] && [ -n "$daemon" ] || fail "make install did not install the daemon and its units"
-unitdir=$(dirname "${service#"$dest"}")
-prefix=$(dirname "$(dirname "${daemon#"$dest"}")")
-recovery="$prefix/sbin/kairos-recovery" # the path in the container, on PATH or not
+nspawn_install_kairos
+prefix=$KAIROS_PREFIX
+recovery=$KAIROS_RECOVERY
 
 # The container on a network namespace of its own, one veth to this host.
 ns="kairos-ns-$$"
@@ -41,21 +35,9 @@ RELAY="tcp:$host_ip:$RELAY_PORT"
 bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=$host_ip" >"$WORK/relay.log" 2>&1
 for _ in $(seq 300); do (exec 3<>"/dev/tcp/$host_ip/$RELAY_PORT") 2>/dev/null && break; sleep 0.1; done
 
-mkdir -p "$WORK/etc-kairos"
 printf '[Recovery]\nRelay=%s\nConsole=null\nHostKey=\n' "$RELAY" >"$WORK/etc-kairos/recovery.conf"
 
-binds=(--bind-ro="$dest$prefix:$prefix" --bind-ro="$WORK/etc-kairos:/etc/kairos")
-for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
-	binds+=(--bind-ro="$dest$unitdir/$u:/etc/systemd/system/$u")
-done
-# Libraries the build links that the container lacks (the sanitizer runtimes).
-for lib in $(ldd "$dest$prefix/sbin/kairos-recovery" "$dest$prefix/libexec/kairos/kairos-recovery-session" \
-	"$dest$prefix/bin/kairos-bridge" |
-	awk '/=> \// { print $3 }' | sort -u); do
-	[ -e "$NSPAWN_ROOT$lib" ] || binds+=(--bind-ro="$lib:$lib")
-done
-
-nspawn_boot "kairos-$$" --network-namespace-path="/run/netns/$ns" "${binds[@]}"
+nspawn_boot "kairos-$$" --network-namespace-path="/run/netns/$ns" "${NSPAWN_BINDS[@]}"
 nspawn_run systemctl enable kairos-recovery-ssh.socket >/dev/null 2>&1 || fail "cannot enable the plain SSH socket"
 nspawn_run systemctl start kairos-recovery.target || fail "systemctl start kairos-recovery.target failed: $(nspawn_run journalctl -u kairos-recovery -n 20 --no-pager)"
 nspawn_run systemctl is-active -q kairos-recovery.service || fail "kairos-recovery.service is not active"

@@ -1,5 +1,6 @@
 # C unit tests (TAP). Paths are from the top of the tree.
 UNIT_TESTS = \
+	tests/unit/test-aead \
 	tests/unit/test-noise \
 	tests/unit/test-base32 \
 	tests/unit/test-token \
@@ -11,6 +12,7 @@ UNIT_TESTS = \
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 EXTRA_DIST += tests/unit/tap.h tests/data/noise-25519-chachapoly-blake2b.json
+tests_unit_test_aead_LDADD = $(SHARED_LIBS)
 tests_unit_test_noise_LDADD = $(SHARED_LIBS)
 tests_unit_test_base32_LDADD = $(SHARED_LIBS)
 # Only the token test needs libqrencode: a typical token must fit QR version 4.

@@ -52,6 +52,7 @@ static void random_token(struct kairos_token *t) {
                 else
                         snprintf(t->relays[i], sizeof t->relays[i], "tcp:[2001:db8::%x]:%u", randombytes_uniform(65536), port);
         }
+        t->no_relay = t->n_relays == 0 && randombytes_uniform(3) == 0;
 }
 
 /* Compares what a token holds; a token without addresses holds no port (it
@@ -69,6 +70,8 @@ static const char *token_diff(const struct kairos_token *a, const struct kairos_
                         return "address";
         if (a->n_relays != b->n_relays)
                 return "number of relays";
+        if (a->no_relay != b->no_relay)
+                return "no relay";
         for (size_t i = 0; i < a->n_relays; i++)
                 if (strcmp(a->relays[i], b->relays[i]))
                         return "relay";
@@ -416,11 +419,26 @@ static void test_version_layout(void) {
                 struct kairos_token t;
                 struct token_error err;
                 int r = token_decode(text, &t, &err);
-                tap_ok(r == 0 && t.n_addresses == 0 && t.n_relays == 0 && t.port == KAIROS_DEFAULT_TUNNEL_PORT,
+                tap_ok(r == 0 && t.n_addresses == 0 && t.n_relays == 0 && !t.no_relay && t.port == KAIROS_DEFAULT_TUNNEL_PORT,
                        "a hand-built minimal token (no addresses, default relay) decodes (got %d %s)", r, err.message);
         }
+        n = hand_binary(bin, 1, 1u << 5, NULL, 0);
+        hand_token(bin, n, 0, 0, text);
+        {
+                struct kairos_token t;
+                struct token_error err;
+                int r = token_decode(text, &t, &err);
+                tap_ok(r == 0 && t.no_relay && t.n_relays == 0,
+                       "layout bit 5 decodes as \"no relay at all\" (got %d %s)", r, err.message);
+                t.n_relays = 1;
+                strcpy(t.relays[0], "tcp:relay.example:4001");
+                tap_ok(token_encode(&t, text, sizeof text) == -EINVAL, "a token with no relay and a relay is not encoded");
+        }
+        n = hand_binary(bin, 1, 1u << 5 | 1u << 3, (const uint8_t[]) { 6, 'r', ':', '4', '0', '0', '1' }, 7);
+        hand_token(bin, n, 0, 0, text);
+        expect_error(text, TOKEN_LAYOUT, "\"no relay\" and one relay in the layout, valid check value");
 
-        for (unsigned bit = 5; bit < 8; bit++) {
+        for (unsigned bit = 6; bit < 8; bit++) {
                 char what[64];
                 n = hand_binary(bin, 1, (uint8_t) (1u << bit), NULL, 0);
                 hand_token(bin, n, 0, 0, text);

@@ -1,0 +1,33 @@
+# Sourced by the load tests after lib-recovery.sh: what the daemon holds
+# (file descriptors, processes, memory) sampled while the load runs, and
+# its idle counts to come back to.
+
+# load_sampler_start DAEMON: samples every 0.1 s into $WORK/samples
+# ("fds processes pss-KiB" of the daemon and everything under it: helpers,
+# shells, commands), until load_sampler_stop.
+load_sampler_start() {
+	python3 "$srcdir/tests/integration/proc-sample.py" "$1" "$WORK/samples" "$WORK/sampler.stop" &
+	SAMPLER=$!
+	PIDS="$PIDS $SAMPLER"
+}
+
+# Sets PEAK_FDS, PEAK_PROCS, PEAK_PSS_MIB.
+load_sampler_stop() {
+	touch "$WORK/sampler.stop"
+	wait "$SAMPLER" 2>/dev/null || true
+	read -r PEAK_FDS PEAK_PROCS PEAK_PSS_MIB < <(awk '
+		$1 > f { f = $1 } $2 > p { p = $2 } $3 > r { r = $3 }
+		END { printf "%d %d %.0f\n", f, p, r / 1024 }' "$WORK/samples")
+}
+
+# Until the daemon has no children and at most its idle fds (60 s).
+wait_daemon_idle() { # DAEMON IDLE-FDS
+	local fds kids
+	for _ in $(seq 600); do
+		kids=$(pgrep -P "$1" | wc -l)
+		fds=$(ls "/proc/$1/fd" | wc -l)
+		[ "$kids" = 0 ] && [ "$fds" -le "$2" ] && return 0
+		sleep 0.1
+	done
+	fail "60 s after the load the daemon still has $kids children and $fds fds ($2 when idle)"
+}
