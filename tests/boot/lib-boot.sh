@@ -39,12 +39,12 @@ dracut_tree() {
 # given extra modules, zstd-compressed, without the host's dracut
 # configuration. The network stack is among the modules given: network-legacy
 # (dhclient, dracut's hooks) or systemd-networkd (dracut's own choice on a
-# Debian with systemd-networkd).
+# Debian with systemd-networkd). DRACUT_EXTRA_ARGS: more dracut options.
 build_initramfs() { # OUTPUT [MODULE...]
 	local out=$1
 	shift
 	dracutbasedir="$DRACUT_BASE" kairos_destdir="$STAGE" dracut --force --no-hostonly --no-hostonly-cmdline \
-		--conf /dev/null --confdir "$WORK/dracut.conf.d" --zstd --kver "$KVER" \
+		--conf /dev/null --confdir "$WORK/dracut.conf.d" --zstd --kver "$KVER" ${DRACUT_EXTRA_ARGS:-} \
 		-m "base systemd systemd-initrd dracut-systemd qemu qemu-net network $*" "$out" \
 		>"$WORK/dracut-$(basename "$out").log" 2>&1 ||
 		fail "dracut failed to build $(basename "$out") (see dracut-$(basename "$out").log)"
