@@ -1,0 +1,23 @@
+# The dracut module, installed where dracut's pkg-config file says
+# (--with-dracutmodulesdir to choose). module-setup.sh gets the installed
+# paths of the daemon, its session helper and the units.
+dracutmoduledir = $(dracutmodulesdir)/90kairos-recovery
+dracutmodule_SCRIPTS = \
+	dracut/90kairos-recovery/module-setup.sh \
+	dracut/90kairos-recovery/kairos-recovery-generator.sh \
+	dracut/90kairos-recovery/kairos-recovery-initqueue.sh
+dracutmodule_DATA = dracut/90kairos-recovery/kairos-recovery-initrd.conf
+EXTRA_DIST += dracut/90kairos-recovery/module-setup.sh.in \
+	dracut/90kairos-recovery/kairos-recovery-generator.sh \
+	dracut/90kairos-recovery/kairos-recovery-initqueue.sh \
+	dracut/90kairos-recovery/kairos-recovery-initrd.conf
+CLEANFILES += dracut/90kairos-recovery/module-setup.sh
+
+dracut/90kairos-recovery/module-setup.sh: dracut/90kairos-recovery/module-setup.sh.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) dracut/90kairos-recovery && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		-e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' -e 's|@systemdsystemunitdir[@]|$(systemdsystemunitdir)|g' \
+		$(srcdir)/dracut/90kairos-recovery/module-setup.sh.in >$@ && chmod +x $@
+
+# The GRUB entry, in the directory grub-mkconfig reads (--with-grubddir).
+grubd_SCRIPTS = grub.d/42_kairos-recovery
+EXTRA_DIST += grub.d/42_kairos-recovery

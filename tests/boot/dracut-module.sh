@@ -1,0 +1,68 @@
+#!/bin/bash
+# The dracut module, as make install put it: an initramfs built with it
+# (dracut from a private copy, the module from the staged install) holds, by
+# lsinitrd, the daemon and its session helper at the paths the units name,
+# the units with the initrd-only drop-in, the generator, sftp-server, scp,
+# rsync, terminfo, the libraries, and the recovery host key and
+# authorized_keys when /etc/kairos has them. dracut includes it only when
+# asked (check() returns 255).
+. "$(dirname "$0")/../integration/lib.sh"
+. "$(dirname "$0")/lib-boot.sh"
+
+stage_install
+# A recovery host key and authorized_keys, as an administrator would make them.
+mkdir -p "$STAGE/etc/kairos"
+"$STAGE$PREFIX/libexec/kairos/kairos-recovery-session" --generate-host-key "$STAGE/etc/kairos/recovery_host_ed25519_key" ||
+	fail "kairos-recovery-session --generate-host-key failed"
+echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKairosTestKeyKairosTestKeyKairosTestKey0 helper" >"$STAGE/etc/kairos/authorized_keys"
+dracut_tree
+
+# Only when asked: check() says 255 ("only if asked for") when the daemon is
+# installed, 1 when it is not; dracut takes such modules only with --add or
+# add_dracutmodules+=.
+rc=0; (kairos_destdir="$STAGE" dracutsysrootdir="" && . "$MODULE_DIR/module-setup.sh" && check) || rc=$?
+[ "$rc" = 255 ] || fail "check() returned $rc with the daemon installed, expected 255 (only when asked)"
+rc=0; (kairos_destdir="$WORK/nothing" dracutsysrootdir="" && . "$MODULE_DIR/module-setup.sh" && check) || rc=$?
+[ "$rc" = 1 ] || fail "check() returned $rc without the daemon, expected 1"
+
+build_initramfs "$WORK/initrd.img" network-legacy kairos-recovery
+grep -q "Including module: kairos-recovery" "$WORK/dracut-initrd.img.log" ||
+	fail "dracut did not include kairos-recovery (see dracut-initrd.img.log)"
+lsinitrd "$WORK/initrd.img" >"$WORK/lsinitrd.txt" 2>&1 || fail "lsinitrd failed"
+
+has() { # PATTERN WHAT
+	grep -qE -- "$1" "$WORK/lsinitrd.txt" || fail "the initramfs has no $2 (no line matching '$1' in lsinitrd)"
+}
+p=${PREFIX#/}
+has " $p/sbin/kairos-recovery$" "daemon at $PREFIX/sbin"
+has " $p/libexec/kairos/kairos-recovery-session$" "session helper at $PREFIX/libexec/kairos"
+for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+	has " usr/lib/systemd/system/$u$" "unit $u"
+done
+has " usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf$" "initrd drop-in for the target"
+has " usr/lib/systemd/system-generators/kairos-recovery-generator$" "generator"
+has " usr/lib/dracut/hooks/pre-trigger/90-kairos-recovery-initqueue.sh$" "initqueue hook"
+has "/sftp-server$" "sftp-server"
+has " usr/bin/scp$" "scp"
+has " usr/bin/rsync$" "rsync"
+has "terminfo/l/linux$" "terminfo for the console"
+has "terminfo/x/xterm-256color$" "terminfo for ssh clients"
+has "libssh\.so" "libssh"
+has "libsodium\.so" "libsodium"
+has " etc/kairos/recovery_host_ed25519_key$" "recovery host key"
+has " etc/kairos/authorized_keys$" "authorized_keys"
+has "(usr/)?s?bin/(dhclient|systemd-networkd|ip)$" "network tools"
+[ ! -e /etc/hostname ] || has " etc/hostname$" "/etc/hostname (the machine's name on the screen)"
+# The unit in the image names the daemon where the image has it.
+lsinitrd -f usr/lib/systemd/system/kairos-recovery.service "$WORK/initrd.img" >"$WORK/service" 2>&1
+grep -qx "ExecStart=$PREFIX/sbin/kairos-recovery" "$WORK/service" || fail "the service in the image does not start $PREFIX/sbin/kairos-recovery: $(grep ExecStart "$WORK/service")"
+lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/initrd.img" | grep -q "Wants=.*dracut-initqueue.service" ||
+	fail "the target's drop-in does not pull in dracut-initqueue.service"
+lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/initrd.img" | grep -q "Wants=.*systemd-network-generator.service" ||
+	fail "the target's drop-in does not pull in systemd-network-generator.service (ip= for systemd-networkd)"
+# The host key in the image is the administrator's one.
+[ "$(lsinitrd -f etc/kairos/recovery_host_ed25519_key.pub "$WORK/initrd.img")" = "$(cat "$STAGE/etc/kairos/recovery_host_ed25519_key.pub")" ] ||
+	fail "the host public key in the image differs from /etc/kairos's"
+
+size=$(stat -c %s "$WORK/initrd.img")
+pass "the initramfs ($((size / 1024)) KiB, kernel $KVER) holds the daemon, helper, units, generator, tools, host key"
