@@ -69,10 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 FUZZ_ASSERT(c.n_hostkeys == 0 && !c.authorized_keys);
                 /* "secret" followed by hex digits: the reason must not echo them. */
                 for (const uint8_t *p = data; (p = memmem(p, size - (size_t) (p - data), "secret ", 7)); p++) {
-                        size_t vlen = strcspn((const char *) p + 7, "\n");
                         char value[9];
-                        if ((size_t) (p + 7 - data) + 8 > size || vlen < 8)
-                                continue;
+                        if (size - (size_t) (p - data) < 7 + 8)
+                                break;
                         memcpy(value, p + 7, 8);
                         value[8] = '\0';
                         if (strspn(value, "0123456789abcdefABCDEF") == 8)

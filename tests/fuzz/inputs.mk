@@ -8,6 +8,8 @@ FUZZ_AUTHKEYS_SOURCES = src/session/authorized-keys.c src/session/authorized-key
 FUZZ_SESSCONF_SOURCES = src/session/control.c src/session/control.h
 FUZZ_KNOWNHOSTS_SOURCES = src/bridge/known-hosts.c src/bridge/known-hosts.h
 
+EXTRA_DIST += tests/fuzz/session-config.dict tests/fuzz/authorized-keys.dict
+
 FUZZ_INPUT_REPLAYS = \
 	tests/fuzz/replay-authorized-keys \
 	tests/fuzz/replay-session-config \
