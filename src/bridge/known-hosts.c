@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,39 @@ int known_hosts_dir(char *out, size_t size) {
         return mkdir_private(out);
 }
 
+int known_hosts_rewrite(FILE *old, FILE *out, const char *alias, const struct kairos_hello *hello) {
+        _cleanup_free_ char *line = NULL;
+        size_t al = strlen(alias), allocated = 0;
+        bool newline = true;
+        ssize_t n;
+
+        /* Whole lines of any length (getline, not a fixed buffer: the tail
+         * of a long line of another host must not be taken for a line of
+         * its own), written back byte for byte, NULs included. */
+        while (old && (n = getline(&line, &allocated, old)) > 0) {
+                if ((size_t) n > al && !memcmp(line, alias, al) && line[al] == ' ')
+                        continue;
+                if (fwrite(line, 1, (size_t) n, out) != (size_t) n)
+                        return -EIO;
+                newline = line[n - 1] == '\n';
+        }
+        if (old && ferror(old))
+                return -EIO;
+        /* A last line without its newline would swallow our first line. */
+        if (!newline && fputc('\n', out) == EOF)
+                return -EIO;
+        for (size_t i = 0; i < hello->n_keys; i++)
+                if (fprintf(out, "%s %s\n", alias, hello->keys[i]) < 0)
+                        return -EIO;
+        return 0;
+}
+
 int known_hosts_write(const char *dir, const char *alias, const struct kairos_hello *hello, char *path,
                       size_t path_size) {
-        char tmp[PATH_MAX], line[HELLO_KEY_MAX + 300];
+        char tmp[PATH_MAX];
         _cleanup_fclose_ FILE *old = NULL;
         FILE *f;
-        int fd, r = 0;
-        size_t al = strlen(alias);
+        int fd, r;
 
         if (snprintf(path, path_size, "%s/known_hosts", dir) >= (int) path_size ||
             snprintf(tmp, sizeof tmp, "%s/.known_hosts.%d", dir, (int) getpid()) >= (int) sizeof tmp)
@@ -71,12 +98,8 @@ int known_hosts_write(const char *dir, const char *alias, const struct kairos_he
                 return -ENOMEM;
         }
         old = fopen(path, "re");
-        while (old && fgets(line, sizeof line, old))
-                if (strncmp(line, alias, al) != 0 || line[al] != ' ')
-                        fputs(line, f);
-        for (size_t i = 0; i < hello->n_keys; i++)
-                fprintf(f, "%s %s\n", alias, hello->keys[i]);
-        if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+        r = known_hosts_rewrite(old, f, alias, hello);
+        if (r >= 0 && (fflush(f) != 0 || fsync(fileno(f)) < 0))
                 r = -EIO;
         fclose(f);
         if (r >= 0 && rename(tmp, path) < 0)

@@ -9,6 +9,7 @@
  * ~/.ssh/known_hosts is never touched. */
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hello.h"
 
@@ -19,3 +20,7 @@ int known_hosts_dir(char *out, size_t size);
  * keys for alias (lines of other aliases are kept); 0600, atomic. */
 int known_hosts_write(const char *dir, const char *alias, const struct kairos_hello *hello, char *path,
                       size_t path_size);
+
+/* The new file's text: old's lines (old may be NULL) except alias's, each as
+ * it was, then one line per hello key for alias. Pure, for the fuzz target. */
+int known_hosts_rewrite(FILE *old, FILE *out, const char *alias, const struct kairos_hello *hello);

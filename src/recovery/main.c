@@ -44,7 +44,7 @@ static void help(void) {
 /* What the running daemon shows, from its runtime directory. */
 static int cmd_show(void) {
         struct recovery_config c;
-        struct display_info info;
+        struct display_info info = {}; /* render reads every field: relay, sessions */
         struct kairos_token t;
         struct token_error err;
         struct qr_code *q = NULL;

@@ -15,7 +15,7 @@
  * this server could not enforce them, and a key meant to be restricted
  * must not become a full root login. */
 static int parse_line(char *line, ssh_key *ret, const char **why) {
-        char *type, *b64, *save = NULL;
+        char *type, *b64, *again = NULL, *save = NULL;
         enum ssh_keytypes_e t;
 
         type = strtok_r(line, " \t", &save);
@@ -31,6 +31,15 @@ static int parse_line(char *line, ssh_key *ret, const char **why) {
                 *why = "a malformed key";
                 return -EINVAL;
         }
+        /* libssh imports some keys it cannot use (an RSA key with an empty
+         * modulus, found by fuzzing): keep only what exports back. */
+        if (ssh_pki_export_pubkey_base64(*ret, &again) != SSH_OK) {
+                ssh_key_free(*ret);
+                *ret = NULL;
+                *why = "a malformed key";
+                return -EINVAL;
+        }
+        ssh_string_free_char(again);
         return 1;
 }
 
