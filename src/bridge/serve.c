@@ -24,6 +24,7 @@ struct bridge {
         pthread_mutex_t lock;
         pthread_cond_t idle;
         unsigned connections;
+        unsigned threads; /* serving threads alive: the bridge is freed only at 0 */
         enum dial_path preferred;
         int stop[2]; /* readable once the bridge stops: every pump ends */
 };
@@ -110,6 +111,15 @@ static void count(struct bridge *b, int delta, const struct dial_result *res) {
                 b->cb.changed(b->userdata, n, res ? res->path : DIAL_PATH_NONE, res ? res->where : "");
 }
 
+/* A serving thread's very last touch of the bridge: once threads is 0,
+ * stop_all() returns and the bridge may be freed, so nothing may follow. */
+static void thread_done(struct bridge *b) {
+        pthread_mutex_lock(&b->lock);
+        if (--b->threads == 0)
+                pthread_cond_broadcast(&b->idle);
+        pthread_mutex_unlock(&b->lock);
+}
+
 static void *serve_connection(void *userdata) {
         struct connection *c = userdata;
         struct bridge *b = c->b;
@@ -123,6 +133,7 @@ static void *serve_connection(void *userdata) {
                 close(c->fd);
                 count(b, -1, NULL);
                 free(c);
+                thread_done(b);
                 return NULL;
         }
         count(b, 0, &res);
@@ -133,6 +144,7 @@ static void *serve_connection(void *userdata) {
         close(c->fd);
         count(b, -1, &res);
         free(c);
+        thread_done(b);
         return NULL;
 }
 
@@ -178,7 +190,7 @@ static void stop_all(struct bridge *b) {
 
         (void) !write(b->stop[1], &x, 1); /* for the pumps, if the loop ended otherwise */
         pthread_mutex_lock(&b->lock);
-        while (b->connections > 0)
+        while (b->connections > 0 || b->threads > 0)
                 pthread_cond_wait(&b->idle, &b->lock);
         pthread_mutex_unlock(&b->lock);
 }
@@ -232,12 +244,16 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                 }
                 *c = (struct connection) { .b = b, .fd = fd };
                 count(b, +1, NULL);
+                pthread_mutex_lock(&b->lock);
+                b->threads++;
+                pthread_mutex_unlock(&b->lock);
                 pthread_attr_init(&attr);
                 pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
                 if (pthread_create(&th, &attr, serve_connection, c) != 0) {
                         close(fd);
                         free(c);
                         count(b, -1, NULL);
+                        thread_done(b);
                 }
                 pthread_attr_destroy(&attr);
         }
