@@ -50,15 +50,15 @@ opts=(-o UserKnownHostsFile="$kh" -o HostKeyAlias="$alias" -o StrictHostKeyCheck
 head -c 4M /dev/urandom >"$WORK/blob"
 pids=""
 for i in 1 2 3 4; do
-	(sshpass -p "$pw" ssh "${opts[@]}" -p "$LISTEN_PORT" root@127.0.0.1 "echo ssh-$i" >"$WORK/c$i.out" 2>&1; echo $? >"$WORK/c$i.rc") &
+	(sshpass -p "$pw" ssh "${opts[@]}" -p "$LISTEN_PORT" root@127.0.0.1 "echo ssh-$i" >"$WORK/c$i.out" 2>&1 && echo 0 >"$WORK/c$i.rc" || echo $? >"$WORK/c$i.rc") &
 	pids="$pids $!"
 done
 for i in 5 6 7; do
-	(sshpass -p "$pw" scp -q "${opts[@]}" -P "$LISTEN_PORT" "$WORK/blob" "root@127.0.0.1:$WORK/blob.$i" >"$WORK/c$i.out" 2>&1; echo $? >"$WORK/c$i.rc") &
+	(sshpass -p "$pw" scp -q "${opts[@]}" -P "$LISTEN_PORT" "$WORK/blob" "root@127.0.0.1:$WORK/blob.$i" >"$WORK/c$i.out" 2>&1 && echo 0 >"$WORK/c$i.rc" || echo $? >"$WORK/c$i.rc") &
 	pids="$pids $!"
 done
 for i in 8 9 10; do
-	(echo "get $WORK/blob $WORK/blob.$i" | sshpass -p "$pw" sftp -q -o BatchMode=no -b - "${opts[@]}" -P "$LISTEN_PORT" root@127.0.0.1 >"$WORK/c$i.out" 2>&1; echo $? >"$WORK/c$i.rc") &
+	(echo "get $WORK/blob $WORK/blob.$i" | sshpass -p "$pw" sftp -q -o BatchMode=no -b - "${opts[@]}" -P "$LISTEN_PORT" root@127.0.0.1 >"$WORK/c$i.out" 2>&1 && echo 0 >"$WORK/c$i.rc" || echo $? >"$WORK/c$i.rc") &
 	pids="$pids $!"
 done
 # shellcheck disable=SC2086

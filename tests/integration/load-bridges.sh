@@ -53,8 +53,8 @@ for i in $(seq $N); do
 	[ -n "$cmd" ] || fail "bridge $i printed no ssh command"
 	# shellcheck disable=SC2086
 	(sshpass -p "$PASSWORD" $cmd -o StrictHostKeyChecking=yes -o LogLevel=ERROR \
-		'sha256sum | cut -c1-64 >&2; echo bridge-done' <"$WORK/data-$i" >"$WORK/out-$i" 2>"$WORK/err-$i"
-	echo $? >"$WORK/rc-$i") &
+		'sha256sum | cut -c1-64 >&2; echo bridge-done' <"$WORK/data-$i" >"$WORK/out-$i" 2>"$WORK/err-$i" &&
+		echo 0 >"$WORK/rc-$i" || echo $? >"$WORK/rc-$i") &
 	pids="$pids $!"
 done
 PIDS="$PIDS $pids"

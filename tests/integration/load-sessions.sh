@@ -45,8 +45,7 @@ one() { # I: one session, its result in rc-I
 		"touch $r.up; for t in \$(seq 900); do [ \$(ls $WORK/remote | grep -c '\.up\$') -ge $N ] && break; sleep 0.1; done;
 		 [ \$(ls $WORK/remote | grep -c '\.up\$') -ge $N ] || { echo not all $N logged in >&2; exit 3; };
 		 cat >$r && sha256sum <$r | cut -c1-64 >&2 && cat $r && rm $r" \
-		<"$WORK/data-$i" >"$WORK/back-$i" 2>"$WORK/err-$i"
-	echo $? >"$WORK/rc-$i"
+		<"$WORK/data-$i" >"$WORK/back-$i" 2>"$WORK/err-$i" && echo 0 >"$WORK/rc-$i" || echo $? >"$WORK/rc-$i"
 }
 
 load_sampler_start "$daemon"

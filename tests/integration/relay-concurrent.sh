@@ -13,7 +13,7 @@ wait_log "$WORK/respond.log" "Waiting on 4 of 4 relay slots"
 pids=""
 for i in 1 2 3 4 5 6 7 8; do
 	(echo "client-$i" | timeout 60 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 50 \
-		>"$WORK/out-$i" 2>"$WORK/initiate-$i.log"; echo $? >"$WORK/rc-$i") &
+		>"$WORK/out-$i" 2>"$WORK/initiate-$i.log" && echo 0 >"$WORK/rc-$i" || echo $? >"$WORK/rc-$i") &
 	pids="$pids $!"
 done
 # shellcheck disable=SC2086

@@ -42,6 +42,7 @@ took=$(($(date +%s) - start))
 [ "$rc" = 255 ] || fail "guessing gave exit $rc, expected 255"
 grep -q "Too many authentication failures" "$WORK/guess.err" ||
 	fail "ssh was not told why it was dropped: $(cat "$WORK/guess.err")"
+wait_log "$WORK/events.log" "closed too many authentication failures"
 n=$(last_with "closed too many authentication failures")
 [ -n "$n" ] || fail "no \"closed too many authentication failures\" event"
 [ "$(events_of "$n" | grep -c '^auth-failed password root$')" = 3 ] ||

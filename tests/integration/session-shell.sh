@@ -32,13 +32,16 @@ grep -q "^SSH_TTY=$tty$" "$WORK/shell.txt" || fail "SSH_TTY does not name the se
 
 # The size of the client's terminal: script(1) gives ssh a real pty, sized
 # with stty before ssh starts; a background stty changes it while the
-# remote shell runs, and the kernel sends ssh SIGWINCH (no job control
+# remote shell runs (once the first size came back: no race with a slow
+# login), and the kernel sends ssh SIGWINCH (no job control
 # in sh -c: the background stty is in ssh's process group; its stdin is
 # /dev/null, as for any background job of a script).
 cat >"$WORK/winch.sh" <<EOF
 stty rows 33 cols 111
-( sleep 2; stty rows 40 cols 100 </dev/tty ) &
-sshpass -f "$WORK/password" ssh -F "$WORK/ssh_config" -tt kairos-test 'stty size; sleep 4; stty size; exit 0'
+( i=0; until grep -q '33 111' "$WORK/winch.out" || [ \$i -ge 300 ]; do sleep 0.1; i=\$((i + 1)); done
+  stty rows 40 cols 100 </dev/tty ) &
+sshpass -f "$WORK/password" ssh -F "$WORK/ssh_config" -tt kairos-test \
+	'stty size; i=0; while [ "\$(stty size)" = "33 111" ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done; stty size; exit 0'
 EOF
 timeout 60 script -qec "sh $WORK/winch.sh" /dev/null </dev/null >"$WORK/winch.out" 2>&1 ||
 	fail "ssh under script failed: $(tr -d '\r' <"$WORK/winch.out")"
