@@ -52,8 +52,15 @@ static int decode(const char *text, const char *from, struct kairos_token *t) {
         return 0;
 }
 
+#define TEXT_SIZE (KAIROS_TOKEN_TEXT_MAX * 2)
+
+/* The token's text is the secret: wiped on every way out, errors too. */
+static void text_wipe(char (*text)[TEXT_SIZE]) {
+        sodium_memzero(*text, sizeof *text);
+}
+
 int token_input_read(enum token_source source, const char *where, struct kairos_token *t) {
-        char text[KAIROS_TOKEN_TEXT_MAX * 2];
+        _cleanup_(text_wipe) char text[TEXT_SIZE];
         int r, fd, code;
 
         switch (source) {
@@ -98,6 +105,5 @@ int token_input_read(enum token_source source, const char *where, struct kairos_
                 log_error("No token: give --qr-code-image PHOTO, --token-file FILE, --token - (standard input) or $KAIROS_TOKEN.");
                 return EX_USAGE;
         }
-        sodium_memzero(text, sizeof text);
         return code;
 }
