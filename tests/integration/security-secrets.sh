@@ -153,7 +153,9 @@ if [ "$cores_possible" = 1 ]; then
 		gone "$helper" && gone "$bridge_arg" && break
 		sleep 0.1
 	done
-	gone "$helper" && gone "$bridge_arg" || fail "SIGABRT did not end the helper and the bridge"
+	for p in "$helper" "$bridge_arg"; do
+		gone "$p" || fail "SIGABRT did not end $p within 10 s: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80), $(grep -E '^(State|SigBlk|SigIgn|SigCgt)' "/proc/$p/status" 2>/dev/null | tr '\n' ' ')"
+	done
 fi
 
 # A rotation, and the new secrets noted too.
