@@ -124,7 +124,12 @@ const char *conf_key_suggest(const char *name, size_t len, bool cmdline) {
                 return NULL;
         for (int k = 0; k < _CONF_KEY_MAX; k++) {
                 size_t lh = fold(keys[k].name, strlen(keys[k].name), have, sizeof have);
-                size_t d = edit_distance(want, lw, have, lh);
+                size_t d;
+
+                /* The distance is at least the difference of the lengths. */
+                if ((lw > lh ? lw - lh : lh - lw) >= best)
+                        continue;
+                d = edit_distance(want, lw, have, lh);
 
                 if (d < best) {
                         best = d;
