@@ -4,7 +4,7 @@
 # lsinitrd, the daemon and its session helper at the paths the units name,
 # the units with the initrd-only drop-in, the generator, sftp-server, scp,
 # rsync, terminfo, the libraries (with libssh linked into the helper: no
-# libssh.so and no Kerberos), and the recovery host key and
+# libssh.so, and no Kerberos without the repair tools), and the recovery host key and
 # authorized_keys when /etc/kairos has them. dracut includes it only when
 # asked (check() returns 255).
 . "$(dirname "$0")/../integration/lib.sh"
@@ -49,19 +49,23 @@ has " usr/bin/rsync$" "rsync"
 has "terminfo/l/linux$" "terminfo for the console"
 has "terminfo/x/xterm-256color$" "terminfo for ssh clients"
 # libssh: inside the helper when linked statically (configure's default),
-# and then no Kerberos either, which Debian's libssh.so.4 brings for GSSAPI
-# (0.58 MiB): neither the helper's nor the daemon's closure holds it, nor
-# the image (dracut's own modules bring none).
+# and then no Kerberos for it, which Debian's libssh.so.4 brings for GSSAPI
+# (0.58 MiB): not in the helper's nor the daemon's closure, and not in an
+# image of the module without the repair tools (one of which, iproute2's ss,
+# brings Kerberos of its own through libtirpc).
 helper="$STAGE$PREFIX/libexec/kairos/kairos-recovery-session"
-if readelf -d "$helper" | grep -q 'NEEDED.*\[libssh\.so'; then
+static_libssh=yes
+readelf -d "$helper" | grep -q 'NEEDED.*\[libssh\.so' && static_libssh=no
+KRB5_RE='lib(ssh|gssapi_krb5|krb5|k5crypto|krb5support)\.so'
+if [ "$static_libssh" = no ]; then
 	has "libssh\.so" "libssh (the helper links libssh.so: --with-libssh=shared)"
 else
+	! grep -E "/libssh\.so" "$WORK/lsinitrd.txt" >"$WORK/libssh-image" ||
+		fail "the image holds libssh.so although the helper has libssh inside: $(awk '{print $NF}' "$WORK/libssh-image" | tr '\n' ' ')"
 	for b in "$helper" "$STAGE$PREFIX/sbin/kairos-recovery"; do
-		! ldd "$b" | grep -E 'lib(ssh|gssapi_krb5|krb5|k5crypto|krb5support)\.so' >"$WORK/krb5-closure" ||
+		! ldd "$b" | grep -E "$KRB5_RE" >"$WORK/krb5-closure" ||
 			fail "$(basename "$b") loads libssh.so or Kerberos: $(tr -s '\t ' ' ' <"$WORK/krb5-closure")"
 	done
-	! grep -E '/lib(ssh|gssapi_krb5|krb5|k5crypto|krb5support)\.so' "$WORK/lsinitrd.txt" >"$WORK/krb5-image" ||
-		fail "the image holds libssh.so or Kerberos with the helper linked statically: $(awk '{print $NF}' "$WORK/krb5-image" | tr '\n' ' ')"
 fi
 has "libsodium\.so" "libsodium"
 has " etc/kairos/recovery_host_ed25519_key$" "recovery host key"
@@ -78,6 +82,19 @@ lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/i
 # The host key in the image is the administrator's one.
 [ "$(lsinitrd -f etc/kairos/recovery_host_ed25519_key.pub "$WORK/initrd.img")" = "$(cat "$STAGE/etc/kairos/recovery_host_ed25519_key.pub")" ] ||
 	fail "the host public key in the image differs from /etc/kairos's"
+
+# Without the repair tools (and without kernel modules, which change
+# nothing here and take most of the build): no Kerberos at all.
+if [ "$static_libssh" = yes ]; then
+	echo "kairos_repair_tools=no" >"$WORK/dracut.conf.d/kairos.conf"
+	DRACUT_EXTRA_ARGS=--no-kernel build_initramfs "$WORK/core.img" network-legacy kairos-recovery
+	rm "$WORK/dracut.conf.d/kairos.conf"
+	lsinitrd "$WORK/core.img" >"$WORK/lsinitrd-core.txt" 2>&1 || fail "lsinitrd failed on the image without repair tools"
+	grep -qE " ${p}/libexec/kairos/kairos-recovery-session$" "$WORK/lsinitrd-core.txt" ||
+		fail "the image without repair tools has no session helper"
+	! grep -E "/$KRB5_RE" "$WORK/lsinitrd-core.txt" >"$WORK/krb5-image" ||
+		fail "the image without repair tools holds libssh.so or Kerberos: $(awk '{print $NF}' "$WORK/krb5-image" | tr '\n' ' ')"
+fi
 
 size=$(stat -c %s "$WORK/initrd.img")
 pass "the initramfs ($((size / 1024)) KiB, kernel $KVER) holds the daemon, helper, units, generator, tools, host key"
