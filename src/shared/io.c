@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,6 +123,20 @@ ssize_t write_some(int fd, const void *buf, size_t n) {
                 ssize_t k = send(fd, buf, n, MSG_NOSIGNAL);
                 if (k < 0 && errno == ENOTSOCK)
                         k = write(fd, buf, n);
+                if (k >= 0)
+                        return k;
+                if (errno != EINTR)
+                        return negative_errno();
+        }
+}
+
+ssize_t writev_some(int fd, const struct iovec *iov, size_t n_iov) {
+        struct msghdr m = { .msg_iov = (struct iovec *) iov, .msg_iovlen = n_iov };
+
+        for (;;) {
+                ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
+                if (k < 0 && errno == ENOTSOCK)
+                        k = writev(fd, iov, (int) n_iov);
                 if (k >= 0)
                         return k;
                 if (errno != EINTR)

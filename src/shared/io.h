@@ -35,3 +35,6 @@ int socket_set_keepalive(int fd, unsigned idle_sec, unsigned interval_sec, unsig
 /* One write(2) (send(2) with MSG_NOSIGNAL on sockets): bytes written,
  * -EAGAIN, or -errno. */
 ssize_t write_some(int fd, const void *buf, size_t n);
+/* The same for a gather list: one sendmsg(2) or writev(2). */
+struct iovec;
+ssize_t writev_some(int fd, const struct iovec *iov, size_t n_iov);
