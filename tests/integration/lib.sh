@@ -84,8 +84,9 @@ wait_log() { # FILE PATTERN [SECONDS]
 
 # Until PATTERN has appeared COUNT times in FILE (a second registration...).
 wait_log_count() { # FILE PATTERN COUNT SECONDS
-	local i=0 limit=$(($4 * 10))
-	while [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -lt "$3" ]; do
+	local i=0 limit=$(($4 * 10)) seen
+	# A file not written yet counts as none (grep -c prints nothing then).
+	while seen=$(grep -c -- "$2" "$1" 2>/dev/null) || true; [ "${seen:-0}" -lt "$3" ]; do
 		i=$((i + 1))
 		[ "$i" -lt "$limit" ] || fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
 		sleep 0.1
