@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -130,16 +131,22 @@ ssize_t write_some(int fd, const void *buf, size_t n) {
         }
 }
 
-ssize_t writev_some(int fd, const struct iovec *iov, size_t n_iov) {
+ssize_t writev_some(int fd, bool socket, const struct iovec *iov, size_t n_iov) {
         struct msghdr m = { .msg_iov = (struct iovec *) iov, .msg_iovlen = n_iov };
 
         for (;;) {
-                ssize_t k = sendmsg(fd, &m, MSG_NOSIGNAL);
-                if (k < 0 && errno == ENOTSOCK)
-                        k = writev(fd, iov, (int) n_iov);
+                ssize_t k = socket ? sendmsg(fd, &m, MSG_NOSIGNAL) : writev(fd, iov, (int) n_iov);
                 if (k >= 0)
                         return k;
                 if (errno != EINTR)
                         return negative_errno();
         }
+}
+
+int fd_is_socket(int fd) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        return S_ISSOCK(st.st_mode);
 }

@@ -6,6 +6,7 @@
  * deadline passes (-ETIMEDOUT). Deadlines are CLOCK_MONOTONIC microseconds;
  * USEC_INFINITY waits for ever. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,6 +36,10 @@ int socket_set_keepalive(int fd, unsigned idle_sec, unsigned interval_sec, unsig
 /* One write(2) (send(2) with MSG_NOSIGNAL on sockets): bytes written,
  * -EAGAIN, or -errno. */
 ssize_t write_some(int fd, const void *buf, size_t n);
-/* The same for a gather list: one sendmsg(2) or writev(2). */
+/* The same for a gather list: one sendmsg(2) on a socket, one writev(2)
+ * on anything else (the caller says which, so that a pipe or a file does
+ * not cost a failing sendmsg(2) for every write). */
 struct iovec;
-ssize_t writev_some(int fd, const struct iovec *iov, size_t n_iov);
+ssize_t writev_some(int fd, bool socket, const struct iovec *iov, size_t n_iov);
+/* 1 for a socket, 0 for anything else, -errno. */
+int fd_is_socket(int fd);

@@ -35,6 +35,7 @@
 struct pump {
         struct tunnel *t;
         int in_fd, out_fd;
+        bool out_is_socket, tunnel_is_socket;
         /* plain -> tunnel: slot i holds one record at up[i * RECORD_MAX_WIRE] */
         uint8_t up[(UP_RECORDS + 1) * RECORD_MAX_WIRE];
         struct iovec iov[UP_RECORDS + 1];
@@ -107,8 +108,8 @@ static int fill_up(struct pump *p, struct tunnel_stats *stats) {
 
 /* Sends what *at..n of iov holds, resuming after a partial write: returns
  * 0 and clears *ready when not all of it went out. */
-static int flush(int fd, struct iovec *iov, size_t n, size_t *at, bool *ready, uint64_t *moved) {
-        ssize_t k = writev_some(fd, iov + *at, MIN(n - *at, (size_t) IOV_MAX));
+static int flush(int fd, bool socket, struct iovec *iov, size_t n, size_t *at, bool *ready, uint64_t *moved) {
+        ssize_t k = writev_some(fd, socket, iov + *at, MIN(n - *at, (size_t) IOV_MAX));
 
         if (k == -EAGAIN) {
                 *ready = false;
@@ -194,7 +195,7 @@ static int pump_down(struct pump *p, struct tunnel_stats *stats) {
         int r = 0;
 
         if (down_pending(p) && p->out_ready) {
-                r = flush(p->out_fd, p->down, p->n_down, &p->down_at, &p->out_ready, &p->moved);
+                r = flush(p->out_fd, p->out_is_socket, p->down, p->n_down, &p->down_at, &p->out_ready, &p->moved);
                 if (r < 0)
                         return r;
         }
@@ -232,6 +233,8 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                 .t = t,
                 .in_fd = in_fd,
                 .out_fd = out_fd,
+                .out_is_socket = fd_is_socket(out_fd) > 0,
+                .tunnel_is_socket = fd_is_socket(t->fd) > 0,
                 .in_ready = true,
                 .tunnel_in_ready = true,
                 .tunnel_out_ready = true,
@@ -257,7 +260,7 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                 if (!up_pending(p) && !p->in_eof && p->in_ready)
                         r = fill_up(p, stats);
                 if (r >= 0 && up_pending(p) && p->tunnel_out_ready) {
-                        r = flush(t->fd, p->iov, p->n_iov, &p->iov_at, &p->tunnel_out_ready, &p->moved);
+                        r = flush(t->fd, p->tunnel_is_socket, p->iov, p->n_iov, &p->iov_at, &p->tunnel_out_ready, &p->moved);
                         if (r >= 0 && !up_pending(p) && p->in_eof)
                                 p->close_sent = true;
                         /* The peer ended its direction and left: what we still
