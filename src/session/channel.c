@@ -95,6 +95,7 @@ static int on_data(ssh_session session, ssh_channel channel, void *data, uint32_
         if (used < len && bb_alloc(&ch->pending, CHANNEL_PENDING_SIZE) >= 0)
                 used += bb_append(&ch->pending, (uint8_t *) data + used, len - used);
         ch->backlog = used < len;
+        ch->taken += used;
         return (int) used;
 }
 
@@ -213,6 +214,7 @@ static void pending_refill(struct channel *ch) {
         ch->refilling = false;
         if (n > 0) {
                 bb_append(&ch->pending, scratch, (size_t) n);
+                ch->taken += (size_t) n;
                 if ((size_t) n == room)
                         ch->backlog = true;
         }
@@ -356,7 +358,26 @@ static void forward_progress(struct channel *ch) {
         }
 }
 
+/* libssh opens a client's window 1.28 MB at a time, and only once less
+ * than half of that is left (WINDOWBASE in its channels.c); OpenSSH's sshd
+ * keeps 2 MiB open. Through a relay a round trip takes milliseconds, and
+ * the window caps a transfer at window / round trip. libssh's one way to a
+ * larger window: a read asking for more than it holds and the window allows
+ * opens the window up to that count first. The read is of the stderr flow,
+ * always empty here (on_data takes and drops it), so all it does is open the
+ * window; after each quarter of it that was taken, so that what libssh
+ * buffers for a slow local reader never exceeds CHANNEL_WINDOW. */
+static uint8_t window_sink[CHANNEL_WINDOW];
+
+static void window_top_up(struct channel *ch) {
+        if (ch->taken < CHANNEL_WINDOW / 4 || ch->in_done || ch->remote_eof || ch->remote_closed)
+                return;
+        ch->taken = 0;
+        (void) ssh_channel_read_timeout(ch->ssh, window_sink, CHANNEL_WINDOW, 1, 0);
+}
+
 static void progress(struct channel *ch) {
+        window_top_up(ch);
         if (!ch->in_done && ch->in_fd >= 0 && bb_len(&ch->pending) == 0 && ch->backlog)
                 input_pump(ch);
         if (ch->in_done && ch->backlog && !ch->remote_closed)

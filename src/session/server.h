@@ -31,6 +31,8 @@
 /* Client data taken from libssh for a local reader that is not keeping up.
  * Beyond it, libssh keeps the data and stops opening the client's window. */
 #define CHANNEL_PENDING_SIZE (256 * 1024)
+/* The window a channel keeps open for the client (see channel.c). */
+#define CHANNEL_WINDOW (4 * 1024 * 1024)
 /* One read from a local fd for the client (bounded by the client's window). */
 #define CHANNEL_READ_SIZE (128 * 1024)
 
@@ -68,6 +70,7 @@ struct channel {
         bool backlog;              /* libssh holds client data we had no room for */
         bool refilling;            /* inside pending_refill(): on_data leaves data to libssh */
         bool in_done;              /* in_fd closed or shut down; client data is dropped */
+        size_t taken;              /* client bytes taken from libssh since the window was last opened */
         int in_poll_index;
         /* local -> client */
         struct stream_out out, err;

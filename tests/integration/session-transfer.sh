@@ -35,6 +35,15 @@ head -c 16M "$WORK/big" >"$WORK/mid"
 sssh -o RekeyLimit=1M kairos-test cat <"$WORK/mid" >"$WORK/mid.back" || fail "cat with frequent re-keying failed"
 cmp -s "$WORK/mid" "$WORK/mid.back" || fail "16 MiB with frequent re-keying came back different"
 
+# The window the helper opens for client data: libssh alone opens 1.28 MB
+# at a time, which caps a transfer through the relay at 1.28 MB a round trip;
+# the helper keeps 4 MiB open, as OpenSSH's client sees in its adjustments
+# (debug2 "rcvd adjust N"), one of them past what libssh alone would send.
+sssh -vv kairos-test 'cat >/dev/null' <"$WORK/mid" 2>"$WORK/window.log" || fail "cat of 16 MiB with ssh -vv failed"
+largest=$(sed -n 's/.*channel 0: rcvd adjust \([0-9]*\).*/\1/p' "$WORK/window.log" | sort -n | tail -n 1)
+[ "${largest:-0}" -gt 1280000 ] ||
+	fail "the helper never opened the client's window past libssh's own 1.28 MB (largest adjustment: ${largest:-none}): libssh changed how ssh_channel_read_timeout grows the window? See window_top_up() in src/session/channel.c"
+
 # sftp in batch mode: put, get, ls, rm, and a failing command fails it.
 mkdir "$WORK/remote"
 cat >"$WORK/batch" <<EOF
