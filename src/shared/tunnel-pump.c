@@ -190,34 +190,33 @@ static int read_down(struct pump *p) {
 }
 
 /* One round of work in the downward direction: pass on what is opened,
- * open more, read more. */
+ * open more, read more; end out_fd once the peer's CLOSE is reached. */
 static int pump_down(struct pump *p, struct tunnel_stats *stats) {
-        int r = 0;
+        int r;
 
         if (down_pending(p) && p->out_ready) {
                 r = flush(p->out_fd, p->out_is_socket, p->down, p->n_down, &p->down_at, &p->out_ready, &p->moved);
                 if (r < 0)
                         return r;
         }
-        if (down_pending(p))
-                return 0;
-        if (p->down_error < 0)
+        if (!down_pending(p) && p->down_error < 0)
                 return p->down_error;
-        if (p->close_received) {
-                if (!p->output_ended) {
-                        end_output(p->out_fd, p->in_fd);
-                        p->output_ended = true;
-                        p->moved++;
+        if (!down_pending(p) && !p->close_received) {
+                r = open_down(p, stats);
+                if (r >= 0 && !down_pending(p) && !p->close_received && p->tunnel_in_ready) {
+                        r = read_down(p);
+                        if (r >= 0)
+                                r = open_down(p, stats);
                 }
-                return 0;
+                if (r < 0)
+                        return r;
         }
-        r = open_down(p, stats);
-        if (r < 0 || down_pending(p) || p->close_received || !p->tunnel_in_ready)
-                return r;
-        r = read_down(p);
-        if (r < 0)
-                return r;
-        return open_down(p, stats);
+        if (p->close_received && !down_pending(p) && !p->output_ended) {
+                end_output(p->out_fd, p->in_fd);
+                p->output_ended = true;
+                p->moved++;
+        }
+        return 0;
 }
 
 int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tunnel_stats *stats) {

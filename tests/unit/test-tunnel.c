@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The tunnel over socketpairs, each end in its own thread: handshake and
- * hello, a wrong PSK, 8 MiB each way at once through tunnel_pump, a tampered
- * record, and a replayed first handshake message, which must give an
- * attacker nothing and cost the responder no more than its deadline. */
+ * hello, a wrong PSK, 8 MiB each way at once through tunnel_pump, many small
+ * records in one write, a tampered record, and a replayed first handshake
+ * message, which must give an attacker nothing and cost the responder no
+ * more than its deadline. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -265,6 +266,59 @@ static void test_pump_tampered(void) {
         tunnel_done(&res.t, true);
 }
 
+/* Many small records, some empty, and the CLOSE in one write: one read(2)
+ * of the responder takes them all in, more than the pump passes on in one
+ * writev(2). Everything arrives, in order, then the end of the stream. */
+static void test_pump_small_records(void) {
+        static uint8_t wire[300 * (RECORD_HEADER_SIZE + 1 + 50 + NOISE_TAG_SIZE) + RECORD_MAX_WIRE];
+        static uint8_t sent[300 * 50], got_plain[300 * 50 + 1];
+        static struct kairos_hello got;
+        struct responder res;
+        struct tunnel ini;
+        struct pump_arg pb;
+        pthread_t th;
+        uint8_t psk[NOISE_KEY_SIZE];
+        size_t n = 0, n_sent = 0, n_got = 0;
+        int sb[2], r;
+        ssize_t k;
+
+        randombytes_buf(psk, sizeof psk);
+        r = handshake(psk, psk, &ini, &got, &res);
+        if (!tap_ok(r == 0 && res.r == 0, "a tunnel for the small-records test is established (got %d and %d)", r, res.r))
+                return;
+        for (size_t i = 0; i < 300; i++) {
+                size_t len = i % 51; /* 0 to 50 bytes: some records are empty */
+
+                randombytes_buf(sent + n_sent, len);
+                r = record_seal(&ini.send, RECORD_DATA, sent + n_sent, len, wire + n);
+                if (r < 0)
+                        break;
+                n += (size_t) r;
+                n_sent += len;
+        }
+        r = record_seal(&ini.send, RECORD_CLOSE, NULL, 0, wire + n);
+        if (r > 0)
+                n += (size_t) r;
+        if (write_full(ini.fd, wire, n, deadline_after(HANDSHAKE_TIMEOUT)) < 0)
+                printf("# could not write the records\n");
+
+        pair(sb);
+        shutdown(sb[0], SHUT_WR); /* the responder's application has nothing to say */
+        pb = (struct pump_arg) { .t = &res.t, .plain = sb[1] };
+        start(&th, pump, &pb);
+        while (n_got < sizeof got_plain && (k = read(sb[0], got_plain + n_got, sizeof got_plain - n_got)) > 0)
+                n_got += (size_t) k;
+        pthread_join(th, NULL);
+        tap_ok(pb.r == 0, "300 small records and a CLOSE in one write: the responder's pump ends cleanly (got %d)", pb.r);
+        tap_ok(n_got == n_sent && !memcmp(got_plain, sent, n_sent),
+               "the %zu bytes of 300 small records (some empty) arrive whole, in order, then the end of the stream (got %zu)",
+               n_sent, n_got);
+        close(sb[0]);
+        close(sb[1]);
+        tunnel_done(&ini, true);
+        tunnel_done(&res.t, true);
+}
+
 /* Records that follow the hello closely arrive in the same read(2) as the
  * hello: the pump must deliver them from the reader. */
 static void *respond_eagerly(void *arg) {
@@ -462,6 +516,7 @@ int main(void) {
         test_handshake();
         test_pump();
         test_pump_tampered();
+        test_pump_small_records();
         test_records_with_hello();
         test_replay();
         return tap_done();
