@@ -287,6 +287,17 @@ static const char *none_means(enum conf_key k) {
         }
 }
 
+/* A value that reading the file would change (whitespace at either end,
+ * which is trimmed, or a pair of quotes around it, which is removed) goes
+ * out in quotes, so that the text reads back as the same configuration. */
+static void render_value(FILE *f, const char *name, const char *value) {
+        size_t n = strlen(value);
+        bool quote = n > 0 && (strchr(" \t", value[0]) || strchr(" \t", value[n - 1]) ||
+                               (n >= 2 && (value[0] == '"' || value[0] == '\'') && value[n - 1] == value[0]));
+
+        fprintf(f, quote ? "%s=\"%s\"\n" : "%s=%s\n", name, value);
+}
+
 static void render_key(const struct recovery_config *c, enum conf_key k, FILE *f) {
         const struct conf_origin *o = &c->origin[k];
         const char *name = conf_key_name(k);
@@ -308,13 +319,13 @@ static void render_key(const struct recovery_config *c, enum conf_key k, FILE *f
                 if (n == 0)
                         fprintf(f, "# %s\n%s=\n", none_means(k), name);
                 for (size_t i = 0; i < n; i++)
-                        fprintf(f, "%s=%s\n", name, k == CONF_KEY_RELAY ? c->relays[i] : c->consoles[i]);
+                        render_value(f, name, k == CONF_KEY_RELAY ? c->relays[i] : c->consoles[i]);
                 return;
         }
         conf_format_value(c, k, value, sizeof value);
         if (!*value && none_means(k))
                 fprintf(f, "# %s\n", none_means(k));
-        fprintf(f, "%s=%s\n", name, value);
+        render_value(f, name, value);
 }
 
 int conf_render(const struct recovery_config *c, char **ret) {

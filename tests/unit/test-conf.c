@@ -530,6 +530,18 @@ static void test_render(void) {
         if (r || !conf_equal(&cfg, &again))
                 tap_diag("%s", text);
         free(text);
+
+        /* Found by fuzz-conf: a quoted path that ends in a tab was rendered
+         * bare, and reading it back trimmed the tab. */
+        parse("HostKey=\"/etc/kairos/key\t\"\nAuthorizedKeys='/root/\"keys\"'\n");
+        text = NULL;
+        tap_ok(conf_render(&cfg, &text) == 0, "values with a tab at the end and with quotes around them render");
+        tap_ok(text && strstr(text, "HostKey=\"/etc/kairos/key\t\"\n") != NULL, "in quotes, so the tab is kept");
+        conf_init_defaults(&again);
+        r = text ? conf_parse_text(&again, text, strlen(text), "rendered", collect, NULL) : -1;
+        tap_ok(r == 0 && conf_equal(&cfg, &again) && !strcmp(again.authorized_keys, "/root/\"keys\""),
+               "and read back as the same configuration (got AuthorizedKeys=%s)", again.authorized_keys);
+        free(text);
 }
 
 int main(void) {
