@@ -121,6 +121,8 @@ struct server {
         /* libssh counts the packets it sends here: whether a reply went
          * out tells if a request wanted one (see shell.c). */
         struct ssh_counter_struct packets;
+        /* ... and the bytes it reads from the socket (see pump_session()). */
+        struct ssh_counter_struct socket_bytes;
 
         bool done;
         char reason[160];

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,9 +15,11 @@
 #include "log.h"
 #include "server.h"
 
-/* libssh reads at most 4 KiB per round; a busy connection gets several
- * rounds per poll, but not so many that local fds wait long. */
+/* libssh reads at most 4 KiB per round (MAX_BUF_SIZE in its priv.h); a
+ * busy connection gets several rounds per poll, but not so many that local
+ * fds wait long. */
 #define SESSION_ROUNDS_MAX 64
+#define LIBSSH_READ_SIZE 4096
 /* How soon to try again to hand libssh bytes it refused during a key
  * re-exchange. */
 #define RETRY_MSEC 10
@@ -95,15 +96,21 @@ static void dispatch(struct server *s, ssh_message m) {
         ssh_message_free(m);
 }
 
-/* Packets in, messages handled, output flushed. */
+/* Packets in, messages handled, output flushed. Another round while
+ * libssh's reads came back full, since more is then most likely waiting;
+ * after a short read the socket is as good as drained. (Asking the kernel
+ * with FIONREAD after each round cost 7% of the helper's CPU time in an
+ * sftp transfer; a wrong guess costs nothing: the loop's poll(2) returns at
+ * once.) */
 static void pump_session(struct server *s) {
         for (unsigned round = 0; round < SESSION_ROUNDS_MAX && !s->done; round++) {
+                uint64_t before = s->socket_bytes.in_bytes, got;
                 ssh_message m;
-                int avail = 0;
 
                 while (!s->done && (m = ssh_message_get(s->ssh)))
                         dispatch(s, m);
-                if (ioctl(s->fd, FIONREAD, &avail) < 0 || avail <= 0)
+                got = s->socket_bytes.in_bytes - before;
+                if (got == 0 || got % LIBSSH_READ_SIZE != 0)
                         break;
         }
 }
@@ -284,7 +291,7 @@ static int server_setup(struct server *s, int fd) {
                 return r;
         /* From here on ssh_free() closes it. */
         s->fd_owned = false;
-        ssh_set_counters(s->ssh, NULL, &s->packets);
+        ssh_set_counters(s->ssh, &s->socket_bytes, &s->packets);
         ssh_set_blocking(s->ssh, 0);
         ssh_set_auth_methods(s->ssh, SSH_AUTH_METHOD_PASSWORD | (s->n_authorized ? SSH_AUTH_METHOD_PUBLICKEY : 0));
         kdf_password(s->config->secret, s->password);
