@@ -129,6 +129,10 @@ wait_qr_addresses "$new_ip:$TUNNEL_PORT " 10
 # minutes. The daemon resets them (the router sees each connection close)
 # and registers from the new address; no ssh meets a ghost (10 s lost each).
 third_ip=192.168.77.10
+# The ssh above is over, but its session helper may still be closing its
+# relay connection from $new_ip: gone with the address, its FIN would never
+# leave and the router would keep that connection, which is no waiter.
+wait_status "*· 0 sessions" 10
 ip -n "$NS_MACHINE" addr del "$new_ip/24" dev eth0
 ip -n "$NS_MACHINE" addr add "$third_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP"
