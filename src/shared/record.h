@@ -50,11 +50,12 @@ uint8_t *record_reader_space(struct record_reader *r, size_t *room);
 void record_reader_advance(struct record_reader *r, size_t n);
 
 /* When a whole record is buffered, opens it in place: returns 1 with *type,
- * *payload (inside the reader, in place until record_reader_space() is
- * called: several payloads can be opened and then passed on at once) and *len. 0 when more
- * bytes are needed. -EMSGSIZE when the length is impossible, -EBADMSG when
- * the record does not authenticate or has an unknown type, -EOVERFLOW when
- * nonces are used up. After an error nothing more may be read. */
+ * *payload and *len. The payload stays in place inside the reader until
+ * record_reader_space() is called, so several can be opened and then passed
+ * on at once. 0 when more bytes are needed. -EMSGSIZE when the length is
+ * impossible, -EBADMSG when the record does not authenticate or has an
+ * unknown type, -EOVERFLOW when nonces are used up. After an error nothing
+ * more may be read. */
 int record_reader_open(struct record_reader *r, struct noise_cipher *c, uint8_t *type,
                        const uint8_t **payload, size_t *len);
 
