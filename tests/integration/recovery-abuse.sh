@@ -72,14 +72,25 @@ PY
 kill -0 "$daemon" 2>/dev/null || fail "the daemon died under bad input"
 
 # A helper that dies (crashes, or is killed) costs its own session only.
-ssh_tunnel 'sleep 30' >/dev/null 2>&1 &
+# The victim is that session's own helper, the daemon's child above its
+# `sleep` (a helper left from the abuse above may still be waiting for its
+# handshake, and killing that one instead leaves this session running).
+ssh_tunnel 'sleep 37' >/dev/null 2>&1 &
 PIDS="$PIDS $!"
-for _ in $(seq 100); do
-	victim=$(pgrep -P "$daemon" | head -n 1)
-	[ -n "$victim" ] && grep -q "logged in" "$WORK/recovery.log" && break
+victim=
+for _ in $(seq 200); do
+	for pid in $(pgrep -x -f "sleep 37"); do
+		# up from the command (through a shell that did not exec it) to the daemon's child
+		while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
+			[ "$parent" = "$daemon" ] && { victim=$pid; break; }
+			pid=$parent
+		done
+	done
+	[ -n "$victim" ] && break
 	sleep 0.1
 done
-[ -n "$victim" ] || fail "no session helper to crash"
+[ -n "$victim" ] || fail "no session helper running 'sleep 37' to crash"
 # SIGKILL: the sanitizer build turns SIGSEGV into an orderly exit.
 kill -KILL "$victim"
 wait_log "$WORK/recovery.log" "helper killed by" 10
