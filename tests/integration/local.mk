@@ -10,6 +10,7 @@ INTEGRATION_TESTS = \
 	tests/integration/relay-waiters.sh \
 	tests/integration/recovery-ssh.sh \
 	tests/integration/recovery-abuse.sh \
+	tests/integration/recovery-helper-env.sh \
 	tests/integration/recovery-nspawn.sh \
 	tests/integration/bridge-e2e.sh \
 	tests/integration/bridge-resilience.sh \
