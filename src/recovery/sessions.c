@@ -273,9 +273,9 @@ static const char *refusing_plain_ssh(struct sessions *s, const char *peer, char
  * into a string at malloc() + 4, which lands there: in an sftp upload that
  * copy took 15 % of the helper's time. Above this threshold glibc takes
  * its vector loop, as fast for every alignment; sftp through the tunnel
- * got 4 to 12 % faster (bench/RESULTS.md). Newer glibc stopped choosing
- * REP MOVSB on those processors (sourceware bug 30994); other C libraries
- * ignore the variable. An administrator's GLIBC_TUNABLES, even empty, is
+ * got 7 % faster on average (bench/RESULTS.md). Later glibc releases
+ * changed that choice for these processors (sourceware bug 30994); other C
+ * libraries ignore the variable. An administrator's GLIBC_TUNABLES, even empty, is
  * passed on instead. */
 #if defined(__x86_64__) || defined(__i386__)
 #define HELPER_TUNABLES "GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2147483648"
