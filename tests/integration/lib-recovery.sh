@@ -89,6 +89,20 @@ ssh_relay() {
 		root@recovery "$@"
 }
 
+# The session helper of the session that runs COMMAND (exactly, as pgrep -x
+# -f matches it): the daemon's child above it, through a shell that did not
+# exec the command. Prints nothing while there is none.
+helper_of() { # DAEMON_PID COMMAND
+	local pid parent
+	for pid in $(pgrep -x -f "$2"); do
+		while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
+			[ "$parent" = "$1" ] && { echo "$pid"; return; }
+			pid=$parent
+		done
+	done
+}
+
 # The ssh command kairos-bridge printed in LOG.
 printed_ssh_command() { # LOG
 	sed -n 's/^ INFO     \(ssh -p .*\)$/\1/p' "$1"

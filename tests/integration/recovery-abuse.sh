@@ -72,21 +72,14 @@ PY
 kill -0 "$daemon" 2>/dev/null || fail "the daemon died under bad input"
 
 # A helper that dies (crashes, or is killed) costs its own session only.
-# The victim is that session's own helper, the daemon's child above its
-# `sleep` (a helper left from the abuse above may still be waiting for its
-# handshake, and killing that one instead leaves this session running).
+# The victim is that session's own helper (a helper left from the abuse
+# above may still be waiting for its handshake, and killing that one instead
+# leaves this session running).
 ssh_tunnel 'sleep 37' >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 victim=
 for _ in $(seq 200); do
-	for pid in $(pgrep -x -f "sleep 37"); do
-		# up from the command (through a shell that did not exec it) to the daemon's child
-		while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
-			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
-			[ "$parent" = "$daemon" ] && { victim=$pid; break; }
-			pid=$parent
-		done
-	done
+	victim=$(helper_of "$daemon" "sleep 37")
 	[ -n "$victim" ] && break
 	sleep 0.1
 done

@@ -7,21 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-recovery.sh"
 
-# The helper of the session that runs COMMAND: the daemon's child above it.
-helper_of() { # DAEMON COMMAND
-	local pid parent
-	for pid in $(pgrep -x -f "$2"); do
-		while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
-			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
-			[ "$parent" = "$1" ] && { echo "$pid"; return; }
-			pid=$parent
-		done
-	done
-}
-
 # Starts a daemon (RECOVERY_WRAPPER as set), holds a session open and sets
 # got to the value of GLIBC_TUNABLES in its helper's environment, or "unset".
-helper_tunables() { # SECONDS (an argument to sleep, to tell the sessions apart)
+helper_tunables() { # SECONDS (for sleep: tells the sessions apart)
 	local daemon helper=""
 	start_recovery "PlainSSH=yes"
 	daemon=$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)
@@ -44,7 +32,6 @@ helper_tunables() { # SECONDS (an argument to sleep, to tell the sessions apart)
 stop_recovery() {
 	kill "$RECOVERY_PID" 2>/dev/null || true
 	wait "$RECOVERY_PID" 2>/dev/null || true
-	pkill -f "sleep 4[12]" 2>/dev/null || true
 }
 
 case "$(uname -m)" in
