@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -275,10 +278,18 @@ static const char *refusing_plain_ssh(struct sessions *s, const char *peer, char
  * its vector loop, as fast for every alignment; sftp through the tunnel
  * got 7 % faster on average (bench/RESULTS.md). Later glibc releases
  * changed that choice for these processors (sourceware bug 30994); other C
- * libraries ignore the variable. An administrator's GLIBC_TUNABLES, even empty, is
- * passed on instead. */
+ * libraries ignore the variable. Only on AMD processors, where it was
+ * measured; an administrator's GLIBC_TUNABLES, even empty, is passed on
+ * instead. */
 #if defined(__x86_64__) || defined(__i386__)
 #define HELPER_TUNABLES "GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2147483648"
+
+static bool cpu_is_amd(void) {
+        unsigned vendor[3], eax;
+
+        /* CPUID leaf 0: the vendor's 12 characters in EBX, EDX, ECX. */
+        return __get_cpuid(0, &eax, &vendor[0], &vendor[2], &vendor[1]) && memcmp(vendor, "AuthenticAMD", 12) == 0;
+}
 #endif
 
 /* Our environment without what systemd meant for the main process alone:
@@ -301,7 +312,7 @@ static char **helper_environment(void) {
                 tunables = tunables || strncmp(*e, "GLIBC_TUNABLES=", strlen("GLIBC_TUNABLES=")) == 0;
         }
 #ifdef HELPER_TUNABLES
-        if (!tunables)
+        if (!tunables && cpu_is_amd())
                 env[n++] = (char *) HELPER_TUNABLES;
 #endif
         env[n] = NULL;

@@ -1,6 +1,6 @@
 #!/bin/bash
-# The environment of a session helper, which the daemon builds: on x86 it
-# holds the glibc tunable that keeps memcpy() off REP MOVSB (slow on AMD Zen
+# The environment of a session helper, which the daemon builds: on AMD
+# processors it holds the glibc tunable that keeps memcpy() off REP MOVSB (slow on AMD Zen
 # 3 and 4 for the copies libssh makes, see sessions.c), unless the
 # administrator set GLIBC_TUNABLES, which is then passed on as it is, even
 # empty. The shells never see it: their environment is the session's own.
@@ -34,10 +34,10 @@ stop_recovery() {
 	wait "$RECOVERY_PID" 2>/dev/null || true
 }
 
-case "$(uname -m)" in
-x86_64 | i?86) ours="glibc.cpu.x86_rep_movsb_threshold=2147483648" ;;
-*) ours=unset ;;
-esac
+ours=unset
+if grep -q "^vendor_id[[:space:]]*: AuthenticAMD$" /proc/cpuinfo; then
+	ours="glibc.cpu.x86_rep_movsb_threshold=2147483648"
+fi
 
 helper_tunables 41
 [ "$got" = "$ours" ] || fail "the session helper has GLIBC_TUNABLES '$got', expected '$ours'"
