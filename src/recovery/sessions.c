@@ -62,6 +62,7 @@ struct sessions {
         } failures[FAILURE_SOURCES];
         int host_key_fd;
         struct ratelimit tunnel_log, refuse_log;
+        const char *helper_tunables; /* added to the helpers' environment, or NULL */
 };
 
 static void changed(struct sessions *s) {
@@ -280,27 +281,27 @@ static const char *refusing_plain_ssh(struct sessions *s, const char *peer, char
  * changed that choice for these processors (sourceware bug 30994); other C
  * libraries ignore the variable. Only on AMD processors, where it was
  * measured; an administrator's GLIBC_TUNABLES, even empty, is passed on
- * instead. */
+ * instead. Decided once, when the daemon starts. */
+static const char *helper_tunables(void) {
 #if defined(__x86_64__) || defined(__i386__)
-#define HELPER_TUNABLES "GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2147483648"
-
-static bool cpu_is_amd(void) {
         unsigned vendor[3], eax;
 
         /* CPUID leaf 0: the vendor's 12 characters in EBX, EDX, ECX. */
-        return __get_cpuid(0, &eax, &vendor[0], &vendor[2], &vendor[1]) && memcmp(vendor, "AuthenticAMD", 12) == 0;
-}
+        if (!getenv("GLIBC_TUNABLES") && __get_cpuid(0, &eax, &vendor[0], &vendor[2], &vendor[1]) &&
+            memcmp(vendor, "AuthenticAMD", 12) == 0)
+                return "GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2147483648";
 #endif
+        return NULL;
+}
 
 /* Our environment without what systemd meant for the main process alone:
  * a helper (or anything it starts) must not notify systemd on our behalf
- * or take sockets it was never given. Filled in the child after fork, into
- * static storage: no allocation there. */
-static char **helper_environment(void) {
+ * or take sockets it was never given; plus extra (when not NULL). Filled in
+ * the child after fork, into static storage: no allocation there. */
+static char **helper_environment(const char *extra) {
         static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=", "LISTEN_PID=",
                                             "LISTEN_FDS=", "LISTEN_FDNAMES=" };
         static char *env[256];
-        bool tunables = false;
         size_t n = 0;
 
         for (char **e = environ; *e && n < ELEMENTSOF(env) - 2; e++) {
@@ -309,12 +310,9 @@ static char **helper_environment(void) {
                         keep = keep && strncmp(*e, drop[i], strlen(drop[i])) != 0;
                 if (keep)
                         env[n++] = *e;
-                tunables = tunables || strncmp(*e, "GLIBC_TUNABLES=", strlen("GLIBC_TUNABLES=")) == 0;
         }
-#ifdef HELPER_TUNABLES
-        if (!tunables && cpu_is_amd())
-                env[n++] = (char *) HELPER_TUNABLES;
-#endif
+        if (extra)
+                env[n++] = (char *) extra;
         env[n] = NULL;
         return env;
 }
@@ -385,7 +383,7 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                         (void) !write(o, oom, sizeof oom - 1);
                         close(o);
                 }
-                execve(s->helper, (char *[]) { (char *) "kairos-recovery-session", NULL }, helper_environment());
+                execve(s->helper, (char *[]) { (char *) "kairos-recovery-session", NULL }, helper_environment(s->helper_tunables));
                 _exit(127);
         }
         close(fd);
@@ -432,6 +430,7 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthen
         s->userdata = userdata;
         s->tunnel_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
         s->refuse_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
+        s->helper_tunables = helper_tunables();
         *ret = s;
         return 0;
 }
