@@ -383,7 +383,8 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                         (void) !write(o, oom, sizeof oom - 1);
                         close(o);
                 }
-                execve(s->helper, (char *[]) { (char *) "kairos-recovery-session", NULL }, helper_environment(s->helper_tunables));
+                execve(s->helper, (char *[]) { (char *) "kairos-recovery-session", NULL },
+                       helper_environment(s->helper_tunables));
                 _exit(127);
         }
         close(fd);
