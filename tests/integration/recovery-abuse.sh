@@ -77,13 +77,7 @@ kill -0 "$daemon" 2>/dev/null || fail "the daemon died under bad input"
 # leaves this session running).
 ssh_tunnel 'sleep 37' >/dev/null 2>&1 &
 PIDS="$PIDS $!"
-victim=
-for _ in $(seq 200); do
-	victim=$(helper_of "$daemon" "sleep 37")
-	[ -n "$victim" ] && break
-	sleep 0.1
-done
-[ -n "$victim" ] || fail "no session helper running 'sleep 37' to crash"
+victim=$(wait_helper_of "$daemon" "sleep 37") || fail "no session helper running 'sleep 37' to crash"
 # SIGKILL: the sanitizer build turns SIGSEGV into an orderly exit.
 kill -KILL "$victim"
 wait_log "$WORK/recovery.log" "helper killed by" 10

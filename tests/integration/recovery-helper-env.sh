@@ -10,18 +10,13 @@
 # Starts a daemon (RECOVERY_WRAPPER as set), holds a session open and sets
 # got to the value of GLIBC_TUNABLES in its helper's environment, or "unset".
 helper_tunables() { # SECONDS (for sleep: tells the sessions apart)
-	local daemon helper=""
+	local daemon helper
 	start_recovery "PlainSSH=yes"
 	daemon=$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)
 	[ -n "$daemon" ] || fail "cannot find the daemon's process"
 	ssh_tunnel "sleep $1" >/dev/null 2>&1 &
 	PIDS="$PIDS $!"
-	for _ in $(seq 200); do
-		helper=$(helper_of "$daemon" "sleep $1")
-		[ -n "$helper" ] && break
-		sleep 0.1
-	done
-	[ -n "$helper" ] || fail "no session helper running 'sleep $1'"
+	helper=$(wait_helper_of "$daemon" "sleep $1") || fail "no session helper running 'sleep $1'"
 	tr '\0' '\n' <"/proc/$helper/environ" >"$WORK/helper-environ"
 	got=unset
 	if grep -q "^GLIBC_TUNABLES=" "$WORK/helper-environ"; then
