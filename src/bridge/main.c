@@ -62,7 +62,8 @@ static void help(void) {
                "  -h --help                this text\n"
                "\n"
                "Exit status: 0 after Ctrl-C or SIGTERM, 64 usage, 65 not a token, 66 no such\n"
-               "file, 69 machine not reachable in time, 71 cannot listen, 77 token rejected.\n"
+               "file, 69 machine not reachable in time, 71 cannot listen, 75 machine busy, 77\n"
+               "token rejected.\n"
                "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
 }
 
@@ -261,6 +262,14 @@ static void tell_password(const char *password, const char *id) {
 
 /* Why no path got through, said once; the exit status. */
 static int unreachable(const struct dial_result *res, bool tries_relay) {
+        if (res->busy && !res->handshake_failed) {
+                log_error("The recovery machine is busy and refused us: %s. This is not about the token: too many "
+                          "connections wait there, perhaps someone is flooding it. Try again in a minute; if it "
+                          "persists, try another path (--direct ADDR:PORT or --relay), and ask whoever is at the machine "
+                          "to look at \"systemctl status kairos-recovery\" and its journal.",
+                          res->last_error);
+                return EX_TEMPFAIL;
+        }
         if (res->interference && !res->handshake_failed) {
                 log_error("Someone at the relay answered in the recovery machine's place: %s. Nothing was revealed to them. "
                           "Use the direct path (--direct ADDR:PORT), or run kairos-recovery rotate on the machine and use the new QR code.",

@@ -5,6 +5,8 @@ kairos_recovery_SOURCES = \
 	src/recovery/manager.c src/recovery/manager.h \
 	src/recovery/screen.c src/recovery/screen.h \
 	src/recovery/sessions.c src/recovery/sessions.h \
+	src/recovery/admission.c src/recovery/admission.h \
+	src/recovery/helper-spawn.c src/recovery/helper-spawn.h \
 	src/recovery/state.c src/recovery/state.h \
 	src/recovery/host-key.c src/recovery/host-key.h \
 	src/recovery/listeners.c src/recovery/listeners.h \

@@ -114,58 +114,76 @@ static int session_config(void *userdata, enum session_transport t, const char *
         char hex[KAIROS_SECRET_SIZE * 2 + 1];
         int n;
 
+        /* One value a line: a newline in a value would add a line of its own. */
+        if (strchr(m->host_key, '\n') || strchr(peer, '\n') || strchr(m->config.authorized_keys, '\n'))
+                return log_error_errno(-EINVAL, "A path or peer name holds a newline; not starting a session.");
+
         sodium_bin2hex(hex, sizeof hex, m->token.secret, KAIROS_SECRET_SIZE);
         n = snprintf(buf, size,
-                     "transport %s\nsecret %s\nhostkey %s\nhostname %s\npeer %s\nmax_auth_tries %u\nauth_timeout %u\n%s%s%s",
+                     "transport %s\nsecret %s\nhostkey %s\nhostname %s\npeer %s\nmax_auth_tries %u\nauth_timeout %u\n"
+                     "handshake_timeout %u\n%s%s%s",
                      t == SESSION_TUNNEL ? "tunnel" : "ssh", hex, m->host_key, m->hostname, peer,
-                     m->config.max_auth_tries, m->config.auth_timeout_sec,
+                     m->config.max_auth_tries, m->config.auth_timeout_sec, m->config.handshake_timeout_sec,
                      m->config.authorized_keys[0] ? "authorized_keys " : "", m->config.authorized_keys,
                      m->config.authorized_keys[0] ? "\n" : "");
         sodium_memzero(hex, sizeof hex);
         return n < 0 || (size_t) n >= size ? -ENOBUFS : n;
 }
 
-static void peer_name(int fd, const char *kind, char *out, size_t size) {
+/* "direct 192.0.2.9:51234", and the source admission.h counts it under. */
+static void origin_of(int fd, bool tunnel, struct session_origin *o) {
         struct sockaddr_storage ss;
         socklen_t len = sizeof ss;
         char a[INET6_ADDRSTRLEN] = "?";
         unsigned port = 0;
 
-        if (getpeername(fd, (struct sockaddr *) &ss, &len) == 0) {
-                if (ss.ss_family == AF_INET6) {
-                        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
-                        if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-                                inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a, sizeof a);
-                        else
-                                inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
-                        port = ntohs(s6->sin6_port);
-                } else if (ss.ss_family == AF_INET) {
-                        inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, a, sizeof a);
-                        port = ntohs(((struct sockaddr_in *) &ss)->sin_port);
-                }
+        *o = (struct session_origin) { .path = tunnel ? ADMISSION_DIRECT : ADMISSION_SSH };
+        if (getpeername(fd, (struct sockaddr *) &ss, &len) < 0)
+                len = 0;
+        else if (ss.ss_family == AF_INET6) {
+                struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &ss;
+                if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+                        inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a, sizeof a);
+                else
+                        inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof a);
+                port = ntohs(s6->sin6_port);
+        } else if (ss.ss_family == AF_INET) {
+                inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, a, sizeof a);
+                port = ntohs(((struct sockaddr_in *) &ss)->sin_port);
         }
-        snprintf(out, size, "%s %s:%u", kind, a, port);
+        snprintf(o->peer, sizeof o->peer, "%s %s:%u", tunnel ? "direct" : "ssh", a, port);
+        admission_source(len ? (struct sockaddr *) &ss : NULL, len, o->source, sizeof o->source);
 }
 
 static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         struct manager *m = userdata;
-        bool tunnel = fd == m->listeners.tunnel_fd;
-        char peer[128];
+        struct session_origin o;
         int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
         if (c < 0)
                 return 0;
-        peer_name(c, tunnel ? "direct" : "ssh", peer, sizeof peer);
-        (void) sessions_start(m->sessions, c, tunnel ? SESSION_TUNNEL : SESSION_SSH, peer);
+        origin_of(c, fd == m->listeners.tunnel_fd, &o);
+        (void) sessions_start(m->sessions, c, &o);
         return 0;
 }
 
 static void on_paired(int fd, const char *relay, unsigned slot, void *userdata) {
         struct manager *m = userdata;
-        char peer[KAIROS_RELAY_TEXT_MAX + 32];
+        struct session_origin o = { .path = ADMISSION_RELAY, .slot = slot };
 
-        snprintf(peer, sizeof peer, "relay %s slot %u", relay, slot);
-        (void) sessions_start(m->sessions, fd, SESSION_TUNNEL, peer);
+        snprintf(o.peer, sizeof o.peer, "relay %s slot %u", relay, slot);
+        snprintf(o.source, sizeof o.source, "%.*s", (int) sizeof o.source - 1, o.peer);
+        snprintf(o.relay, sizeof o.relay, "%s", relay);
+        (void) sessions_start(m->sessions, fd, &o);
+}
+
+/* A relay slot whose pairings keep failing their handshake is reopened
+ * more and more slowly (relay-waiters.h). */
+static void on_handshake(void *userdata, const struct session_origin *o, bool ok) {
+        struct manager *m = userdata;
+
+        if (o->path == ADMISSION_RELAY && m->waiters)
+                relay_waiters_pairing_done(m->waiters, o->relay, o->slot, ok);
 }
 
 static int start_waiters(struct manager *m) {
@@ -196,7 +214,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                                       memcmp(c.relays, m->config.relays, sizeof c.relays) != 0;
                 m->config = c;
                 log_set_max_level(c.log_level);
-                sessions_set_max_unauthenticated(m->sessions, c.max_startups);
+                sessions_set_max_startups(m->sessions, c.max_startups);
                 if (relays_changed)
                         start_waiters(m);
                 screen_config_changed(m);
@@ -211,6 +229,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
+        unsigned ended;
         int r;
 
         r = state_rotate_secret(m->dir, m->token.secret);
@@ -221,8 +240,13 @@ static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (m->waiters)
                 relay_waiters_set_secret(m->waiters, m->token.secret);
         refresh_token(m, true);
+        /* Whoever connected with the old token and has not logged in yet
+         * must not finish now: those connections end here. Sessions that
+         * logged in stay (the person in them was let in before). */
+        ended = sessions_end_unauthenticated(m->sessions);
         log_struct(LOG_NOTICE, 0, MESSAGE_ID_TOKEN_ROTATED, NULL,
-                   "Token rotated: new QR code and password (service %s); the old ones open nothing new.", m->service_id);
+                   "Token rotated: new QR code and password (service %s); the old ones open nothing new "
+                   "(%u connection%s not logged in ended).", m->service_id, ended, ended == 1 ? "" : "s");
         return 0;
 }
 
@@ -300,8 +324,18 @@ int manager_start(struct manager *m, const char *config_path) {
         snprintf(m->dir, sizeof m->dir, "%s", state_dir());
         if (!m->helper[0])
                 snprintf(m->helper, sizeof m->helper, "%s", getenv("KAIROS_SESSION_HELPER") ?: KAIROS_SESSION_HELPER);
-        if (gethostname(m->hostname, sizeof m->hostname) < 0 || !m->hostname[0])
-                snprintf(m->hostname, sizeof m->hostname, "localhost");
+        {
+                /* Into a newline-separated datagram and every bridge's hello:
+                 * a name the bridge would refuse must not stop them all. */
+                char name[HOST_NAME_MAX + 1] = "";
+                if (gethostname(name, sizeof name) < 0)
+                        name[0] = '\0';
+                name[sizeof name - 1] = '\0';
+                hello_hostname_safe(name, m->hostname);
+                if (strcmp(name, m->hostname))
+                        log_warning("The host name is empty or holds characters other than letters, digits, '.', "
+                                    "'-' and '_'; bridges are shown \"%s\".", m->hostname);
+        }
 
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
@@ -348,7 +382,7 @@ int manager_start(struct manager *m, const char *config_path) {
                    "kairos-recovery started (service %s, %s token, host key %s).", m->service_id,
                    created ? "new" : "same", m->fingerprint);
 
-        struct sessions_callbacks scb = { .config = session_config, .changed = changed };
+        struct sessions_callbacks scb = { .config = session_config, .changed = changed, .handshake = on_handshake };
         r = sessions_new(m->event, m->helper, m->config.max_startups, &scb, m, &m->sessions);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the session table: %m");

@@ -11,6 +11,7 @@
 #include <systemd/sd-event.h>
 
 #include "conf.h"
+#include "hello.h"
 #include "kdf.h"
 #include "listeners.h"
 #include "token.h"
@@ -32,7 +33,7 @@ struct manager {
         char token_text[KAIROS_TOKEN_TEXT_MAX];
         char password[KAIROS_PASSWORD_SIZE];
         char service_id[KAIROS_SERVICE_ID_HEX + 1];
-        char hostname[256];
+        char hostname[HELLO_HOSTNAME_MAX]; /* as the hello carries it (hello_hostname_safe) */
         char host_key[PATH_MAX];
         char host_public_key[2048];
         char fingerprint[128];

@@ -1,40 +1,33 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helper-spawn.h"
 #include "io.h"
 #include "log.h"
 #include "macro.h"
 #include "ratelimit.h"
 #include "session-protocol.h"
 #include "sessions.h"
+#include "tunnel.h"
 
-/* Password failures on plain SSH, counted per source address: more than
- * this many in a minute and that address is refused until the minute has
- * passed. Per source, not in total: a guesser must not lock the real user
- * out (the password's 79 bits need no lockout; this only keeps guessing
- * slow and the journal quiet). */
-#define FAILURE_WINDOW (60 * USEC_PER_SEC)
+/* Failures from one source in a minute (passwords on plain SSH; failed,
+ * timed out or dropped handshakes on the direct port) beyond which that
+ * source is refused until the minute has passed, before any helper starts.
+ * Per source: a guesser or a flood slows itself down, not the real user
+ * (the password's 79 bits and the secret's 128 need no lockout; this only
+ * keeps the cost of a stranger and the journal small). */
 #define FAILURES_PER_WINDOW 30
-#define FAILURE_SOURCES 64
-/* Plain SSH connections one address may have unauthenticated at once: a
- * guesser with many parallel connections cannot fill MaxStartups. */
-#define SSH_STARTUPS_PER_SOURCE 3
-/* Failed handshakes and refusals logged one by one per minute; the rest summed up. */
-#define TUNNEL_FAILURES_LOGGED 5
+/* Failed handshakes, drops and refusals logged one by one per minute; the rest summed up. */
+#define EVENTS_LOGGED 5
 
 struct session {
         struct sessions *owner;
@@ -42,10 +35,17 @@ struct session {
         unsigned id;
         pid_t pid;
         int ctrl;
+        /* Our own reference to the connection until it authenticates: to
+         * cut it (rotate, a newcomer) without waiting for the helper, and
+         * to tell a dropped peer "busy". */
+        int conn;
         sd_event_source *ctrl_src, *child_src;
         enum session_transport transport;
         enum session_state state;
-        char peer[300], user[64], method[32];
+        struct session_origin origin;
+        usec_t started;
+        bool handshake_told; /* cb.handshake called */
+        char user[64], method[32];
 };
 
 struct sessions {
@@ -54,12 +54,8 @@ struct sessions {
         struct sessions_callbacks cb;
         void *userdata;
         struct session *list;
-        unsigned next_id, n, max_unauthenticated, total;
-        struct failure_source {
-                char addr[64];
-                usec_t window_start;
-                unsigned failures;
-        } failures[FAILURE_SOURCES];
+        unsigned next_id, n, max_startups, total, dropped;
+        struct admission_penalties penalties;
         int host_key_fd;
         struct ratelimit tunnel_log, refuse_log;
         const char *helper_tunables; /* added to the helpers' environment, or NULL */
@@ -70,51 +66,8 @@ static void changed(struct sessions *s) {
                 s->cb.changed(s->userdata);
 }
 
-/* "ssh 192.0.2.9:51234" -> "192.0.2.9" (IPv6 addresses have no brackets). */
-static void source_of(const char *peer, char *out, size_t size) {
-        const char *a = strchr(peer, ' '), *colon;
-
-        a = a ? a + 1 : peer;
-        colon = strrchr(a, ':');
-        snprintf(out, size, "%.*s", colon ? (int) (colon - a) : (int) strlen(a), a);
-}
-
-static bool same_source(const struct session *x, const char *addr) {
-        char a[64];
-
-        source_of(x->peer, a, sizeof a);
-        return !strcmp(a, addr);
-}
-
-/* The entry of addr; with create, a new one in place of the stalest. */
-static struct failure_source *failure_source(struct sessions *s, const char *addr, bool create) {
-        struct failure_source *oldest = &s->failures[0];
-        usec_t now = now_usec();
-
-        for (size_t i = 0; i < FAILURE_SOURCES; i++) {
-                struct failure_source *f = &s->failures[i];
-                if (f->addr[0] && !strcmp(f->addr, addr)) {
-                        if (now - f->window_start > FAILURE_WINDOW) {
-                                f->window_start = now;
-                                f->failures = 0;
-                        }
-                        return f;
-                }
-                if (f->window_start < oldest->window_start)
-                        oldest = f;
-        }
-        if (!create)
-                return NULL;
-        *oldest = (struct failure_source) { .window_start = now };
-        snprintf(oldest->addr, sizeof oldest->addr, "%s", addr);
-        return oldest;
-}
-
-static unsigned unauthenticated(const struct sessions *s) {
-        unsigned n = 0;
-        for (const struct session *x = s->list; x; x = x->next)
-                n += x->state != SESSION_AUTHENTICATED;
-        return n;
+static const char *transport_name(enum session_transport t) {
+        return t == SESSION_TUNNEL ? "tunnel" : "ssh";
 }
 
 static void session_free(struct session *x) {
@@ -128,42 +81,45 @@ static void session_free(struct session *x) {
         s->n--;
         x->ctrl_src = sd_event_source_disable_unref(x->ctrl_src);
         x->child_src = sd_event_source_disable_unref(x->child_src);
-        if (x->ctrl >= 0)
-                close(x->ctrl);
+        safe_close(x->ctrl);
+        safe_close(x->conn);
         free(x);
 }
 
-static const char *transport_name(enum session_transport t) {
-        return t == SESSION_TUNNEL ? "tunnel" : "ssh";
-}
-
-static void note_tunnel_failure(struct sessions *s, struct session *x, const char *reason) {
+/* A line per event for a few a minute, then one line with the count. */
+_printf_(4, 5)
+static void log_limited(struct ratelimit *rl, int level, const char *message_id, const char *fmt, ...) {
         unsigned held;
-        bool go = ratelimit_below(&s->tunnel_log, &held);
-
-        if (held > 0)
-                log_warning("%u more tunnel handshakes failed in the last minute (not logged one by one).", held);
-        if (go)
-                log_struct(LOG_NOTICE, 0, MESSAGE_ID_TUNNEL_FAILED,
-                           (const char *[]) { "KAIROS_PATH=tunnel", NULL },
-                           "Tunnel from %s not established: %s.", x->peer, reason);
-}
-
-_printf_(2, 3)
-static void log_refusal(struct sessions *s, const char *fmt, ...) {
-        unsigned held;
-        bool go = ratelimit_below(&s->refuse_log, &held);
+        bool go = ratelimit_below(rl, &held);
         char line[512];
         va_list ap;
 
         if (held > 0)
-                log_warning("%u more connections refused in the last minute (not logged one by one).", held);
+                log_warning("%u more such events in the last minute (not logged one by one).", held);
         if (!go)
                 return;
         va_start(ap, fmt);
         vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
-        log_warning("%s", line);
+        if (message_id)
+                log_struct(level, 0, message_id, NULL, "%s", line);
+        else
+                log_full(level, 0, "%s", line);
+}
+
+/* The end of a tunnel's handshake, told once: the relay waiters slow down
+ * on a slot whose pairings keep failing, and a direct source whose
+ * handshakes keep failing is refused for a while. */
+static void handshake_done(struct session *x, bool ok) {
+        struct sessions *s = x->owner;
+
+        if (x->transport != SESSION_TUNNEL || x->handshake_told)
+                return;
+        x->handshake_told = true;
+        if (!ok && x->origin.path != ADMISSION_RELAY)
+                admission_penalty_note(&s->penalties, x->origin.source, now_usec());
+        if (s->cb.handshake)
+                s->cb.handshake(s->userdata, &x->origin, ok);
 }
 
 /* One report of the helper: "event arguments". */
@@ -175,22 +131,24 @@ static void handle_event(struct session *x, char *line) {
 
         if (arg)
                 *arg++ = '\0';
-        snprintf(peer_field, sizeof peer_field, "KAIROS_PEER=%s", x->peer);
-        if (!strcmp(line, "tunnel-established")) {
+        snprintf(peer_field, sizeof peer_field, "KAIROS_PEER=%s", x->origin.peer);
+        if (!strcmp(line, "tunnel-proven")) {
+                if (x->state == SESSION_STARTING)
+                        x->state = SESSION_PROVEN;
+        } else if (!strcmp(line, "tunnel-established")) {
                 x->state = SESSION_ESTABLISHED;
-                log_debug("Session %u: tunnel from %s established.", x->id, x->peer);
-        } else if (!strcmp(line, "tunnel-failed"))
-                note_tunnel_failure(s, x, arg ? arg : "unknown reason");
-        else if (!strcmp(line, "auth-failed")) {
-                if (x->transport == SESSION_SSH) {
-                        char addr[64];
-                        source_of(x->peer, addr, sizeof addr);
-                        struct failure_source *f = failure_source(s, addr, true);
-                        f->failures++;
-                }
+                log_debug("Session %u: tunnel from %s established.", x->id, x->origin.peer);
+                handshake_done(x, true);
+        } else if (!strcmp(line, "tunnel-failed")) {
+                log_limited(&s->tunnel_log, LOG_NOTICE, MESSAGE_ID_TUNNEL_FAILED, "Tunnel from %s not established: %s.",
+                            x->origin.peer, arg ? arg : "unknown reason");
+                handshake_done(x, false);
+        } else if (!strcmp(line, "auth-failed")) {
+                if (x->transport == SESSION_SSH)
+                        admission_penalty_note(&s->penalties, x->origin.source, now_usec());
                 log_struct(LOG_WARNING, 0, MESSAGE_ID_AUTH_FAILED, fields,
                            "Session %u: authentication failed (%s) from %s (%s).", x->id, arg ? arg : "?",
-                           x->peer, transport_name(x->transport));
+                           x->origin.peer, transport_name(x->transport));
         } else if (!strcmp(line, "authenticated")) {
                 char *user = arg ? strchr(arg, ' ') : NULL;
                 if (user)
@@ -198,9 +156,10 @@ static void handle_event(struct session *x, char *line) {
                 snprintf(x->method, sizeof x->method, "%s", arg ? arg : "?");
                 snprintf(x->user, sizeof x->user, "%s", user ? user : "?");
                 x->state = SESSION_AUTHENTICATED;
+                x->conn = safe_close(x->conn); /* the helper's alone from now on */
                 s->total++;
                 log_struct(LOG_NOTICE, 0, MESSAGE_ID_SESSION_OPENED, fields,
-                           "Session %u opened: %s logged in with %s from %s.", x->id, x->user, x->method, x->peer);
+                           "Session %u opened: %s logged in with %s from %s.", x->id, x->user, x->method, x->origin.peer);
         } else if (!strcmp(line, "closed"))
                 log_debug("Session %u: helper says closed (%s).", x->id, arg ? arg : "");
         else
@@ -238,166 +197,143 @@ static int on_exit_child(sd_event_source *src, const siginfo_t *si, void *userda
         /* Reports still queued on the socket come before the end. */
         while (x->ctrl_src && read_report(x))
                 ;
-        snprintf(peer_field, sizeof peer_field, "KAIROS_PEER=%s", x->peer);
+        handshake_done(x, false); /* died before it confirmed the key */
+        snprintf(peer_field, sizeof peer_field, "KAIROS_PEER=%s", x->origin.peer);
         if (x->state == SESSION_AUTHENTICATED)
                 log_struct(LOG_NOTICE, 0, MESSAGE_ID_SESSION_CLOSED, fields, "Session %u from %s closed%s.", x->id,
-                           x->peer, si->si_code == CLD_EXITED ? "" : " (helper killed by a signal)");
-        else if (si->si_code != CLD_EXITED)
-                log_warning("Session %u from %s: helper killed by signal %d.", x->id, x->peer, si->si_status);
+                           x->origin.peer, si->si_code == CLD_EXITED ? "" : " (helper killed by a signal)");
+        else if (si->si_code != CLD_EXITED && si->si_status != SIGKILL)
+                log_warning("Session %u from %s: helper killed by signal %d.", x->id, x->origin.peer, si->si_status);
         session_free(x);
         changed(s);
         return 0;
 }
 
-/* Why a plain SSH connection from peer is refused, or NULL. */
-static const char *refusing_plain_ssh(struct sessions *s, const char *peer, char *why, size_t size) {
-        struct failure_source *f;
-        unsigned n = 0;
-        char addr[64];
-
-        source_of(peer, addr, sizeof addr);
-        f = failure_source(s, addr, false);
-        if (f && f->failures >= FAILURES_PER_WINDOW) {
-                snprintf(why, size, "%u password failures from %s in the last minute", f->failures, addr);
-                return why;
-        }
-        for (const struct session *x = s->list; x; x = x->next)
-                n += x->transport == SESSION_SSH && x->state != SESSION_AUTHENTICATED && same_source(x, addr);
-        if (n >= SSH_STARTUPS_PER_SOURCE) {
-                snprintf(why, size, "%u connections from %s have not authenticated yet", n, addr);
-                return why;
-        }
-        return NULL;
+/* "Busy" to a tunnel peer we refuse or drop before our handshake answer:
+ * its bridge says the machine is busy instead of blaming the token. Never
+ * blocks: a peer that does not read just misses it. */
+static void tell_busy(int fd) {
+        (void) send(fd, TUNNEL_BUSY_FRAME, sizeof TUNNEL_BUSY_FRAME - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* glibc's memcpy() copies with REP MOVSB from 2 KiB up. On AMD Zen 3 and 4
- * that instruction runs at 3.5 GB/s instead of 50 when the destination
- * lies 1 to 15 bytes past the source in their pages (measured here: as
- * slow as the cipher), and libssh copies every channel packet's 32 KiB
- * into a string at malloc() + 4, which lands there: in an sftp upload that
- * copy took 15 % of the helper's time. Above this threshold glibc takes
- * its vector loop, as fast for every alignment; sftp through the tunnel
- * got 7 % faster on average (bench/RESULTS.md). Later glibc releases
- * changed that choice for these processors (sourceware bug 30994); other C
- * libraries ignore the variable. Only on AMD processors, where it was
- * measured; an administrator's GLIBC_TUNABLES, even empty, is passed on
- * instead. Decided once, when the daemon starts. */
-static const char *helper_tunables(void) {
-#if defined(__x86_64__) || defined(__i386__)
-        unsigned vendor[3], eax;
-
-        /* CPUID leaf 0: the vendor's 12 characters in EBX, EDX, ECX. */
-        if (!getenv("GLIBC_TUNABLES") && __get_cpuid(0, &eax, &vendor[0], &vendor[2], &vendor[1]) &&
-            memcmp(vendor, "AuthenticAMD", 12) == 0)
-                return "GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=2147483648";
-#endif
-        return NULL;
+/* Ends a helper that has not authenticated and cuts its connection. busy:
+ * tell a tunnel peer that has not had our handshake answer. */
+static void cut(struct session *x, bool busy) {
+        if (x->pid > 0 && kill(x->pid, SIGKILL) == 0 && busy && x->transport == SESSION_TUNNEL) {
+                /* Our answer may be on its way: the helper reports
+                 * "tunnel-proven" before it writes it. Once the helper is
+                 * gone (SIGKILL: within moments; reaped later by the loop),
+                 * every report it sent is queued. */
+                siginfo_t si;
+                (void) waitid(P_PID, (id_t) x->pid, &si, WEXITED | WNOWAIT);
+                while (x->ctrl_src && read_report(x))
+                        ;
+                if (x->state == SESSION_STARTING && x->conn >= 0)
+                        tell_busy(x->conn);
+        }
+        if (x->conn >= 0)
+                shutdown(x->conn, SHUT_RDWR);
 }
 
-/* Our environment without what systemd meant for the main process alone:
- * a helper (or anything it starts) must not notify systemd on our behalf
- * or take sockets it was never given; plus extra (when not NULL). Filled in
- * the child after fork, into static storage: no allocation there. */
-static char **helper_environment(const char *extra) {
-        static const char *const drop[] = { "NOTIFY_SOCKET=", "WATCHDOG_PID=", "WATCHDOG_USEC=", "LISTEN_PID=",
-                                            "LISTEN_FDS=", "LISTEN_FDNAMES=" };
-        static char *env[256];
+static void drop(struct session *x, const char *why) {
+        struct sessions *s = x->owner;
+
+        s->dropped++;
+        log_limited(&s->refuse_log, LOG_NOTICE, MESSAGE_ID_CONNECTION_DROPPED,
+                    "Session %u from %s dropped after %.1f s without proof: %s.", x->id, x->origin.peer,
+                    (double) (now_usec() - x->started) / USEC_PER_SEC, why);
+        cut(x, true);
+        handshake_done(x, false);
+        if (x->transport == SESSION_SSH)
+                admission_penalty_note(&s->penalties, x->origin.source, now_usec());
+}
+
+/* Makes room for a newcomer on origin's path, by the rules of admission.h. */
+static void admit(struct sessions *s, const struct session_origin *o) {
+        struct admission_entry e[256];
+        struct session *who[256];
         size_t n = 0;
+        int v;
 
-        for (char **e = environ; *e && n < ELEMENTSOF(env) - 2; e++) {
-                bool keep = true;
-                for (size_t i = 0; i < ELEMENTSOF(drop); i++)
-                        keep = keep && strncmp(*e, drop[i], strlen(drop[i])) != 0;
-                if (keep)
-                        env[n++] = *e;
+        for (struct session *x = s->list; x && n < ELEMENTSOF(e); x = x->next) {
+                /* Already cut, waiting to be reaped: no longer counts. */
+                if (x->conn < 0 && x->state != SESSION_AUTHENTICATED)
+                        continue;
+                who[n] = x;
+                e[n++] = (struct admission_entry) { .path = x->origin.path, .stage = (enum admission_stage) x->state,
+                                                    .source = x->origin.source, .started = x->started };
         }
-        if (extra)
-                env[n++] = (char *) extra;
-        env[n] = NULL;
-        return env;
+        v = admission_pick_victim(e, n, o->path, o->source,
+                                  &(struct admission_limits) { .per_path = s->max_startups,
+                                                               .per_source = ADMISSION_PER_SOURCE });
+        if (v < 0)
+                return;
+        if (!strcmp(who[v]->origin.source, o->source))
+                drop(who[v], "a newer connection from the same source, which has the most waiting");
+        else
+                drop(who[v], "a newcomer, and the budget of waiting connections on this path is full");
+        who[v]->conn = safe_close(who[v]->conn); /* out of the count until reaped */
 }
 
-int sessions_start(struct sessions *s, int fd, enum session_transport transport, const char *peer) {
-        char config[SESSION_CONFIG_MAX], why[160];
-        int sp[2], n, r;
-        struct session *x;
-        pid_t pid, parent;
+/* Why a source is refused for now, or NULL. */
+static const char *refused(struct sessions *s, const struct session_origin *o, char *why, size_t size) {
+        unsigned f;
 
-        if (unauthenticated(s) >= s->max_unauthenticated) {
-                log_refusal(s, "Refusing a connection from %s: %u connections have not authenticated yet.", peer,
-                            s->max_unauthenticated);
+        if (o->path == ADMISSION_RELAY)
+                return NULL; /* the relay waiters back off per slot instead */
+        f = admission_penalty_count(&s->penalties, o->source, now_usec());
+        if (f < FAILURES_PER_WINDOW)
+                return NULL;
+        snprintf(why, size, "%u failed %s from %s in the last minute", f,
+                 o->path == ADMISSION_SSH ? "logins or dropped connections" : "or dropped handshakes", o->source);
+        return why;
+}
+
+int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
+        enum session_transport transport = o->path == ADMISSION_SSH ? SESSION_SSH : SESSION_TUNNEL;
+        char config[SESSION_CONFIG_MAX], why[200];
+        int sp[2] = { -EBADF, -EBADF }, n, r;
+        struct session *x;
+        pid_t pid;
+
+        if (refused(s, o, why, sizeof why)) {
+                s->dropped++;
+                log_limited(&s->refuse_log, LOG_WARNING, MESSAGE_ID_CONNECTION_DROPPED,
+                            "Refusing a connection from %s for now: %s.", o->peer, why);
+                if (transport == SESSION_TUNNEL)
+                        tell_busy(fd);
                 close(fd);
                 return -EBUSY;
         }
-        if (transport == SESSION_SSH && refusing_plain_ssh(s, peer, why, sizeof why)) {
-                log_refusal(s, "Refusing a plain SSH connection from %s: %s.", peer, why);
-                close(fd);
-                return -EBUSY;
-        }
-        n = s->cb.config(s->userdata, transport, peer, config, sizeof config);
+        admit(s, o);
+        n = s->cb.config(s->userdata, transport, o->peer, config, sizeof config);
         if (n < 0) {
                 close(fd);
                 return log_error_errno(n, "Cannot prepare a session: %m");
         }
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-                r = negative_errno();
+        x = calloc(1, sizeof *x);
+        if (!x || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+                r = x ? negative_errno() : -ENOMEM;
+                free(x);
                 close(fd);
-                return log_error_errno(r, "Cannot create a control socket: %m");
+                explicit_bzero(config, sizeof config);
+                return log_error_errno(r, "Cannot start a session: %m");
         }
-
-        parent = getpid();
-        pid = fork();
-        if (pid < 0) {
-                r = negative_errno();
-                close(fd);
+        r = helper_spawn(s->helper, fd, sp[1], s->host_key_fd, s->helper_tunables, &pid);
+        close(sp[1]);
+        if (r < 0) {
                 close(sp[0]);
-                close(sp[1]);
+                free(x);
+                close(fd);
+                explicit_bzero(config, sizeof config);
                 /* EAGAIN when the unit's TasksMax= is reached (a runaway
                  * session): summed up like refusals, not one line each. */
-                log_refusal(s, "Cannot start a session helper for %s: %s.", peer, strerror(-r));
+                log_limited(&s->refuse_log, LOG_WARNING, NULL, "Cannot start a session helper for %s: %s.", o->peer,
+                            strerror(-r));
                 return r;
         }
-        if (pid == 0) {
-                /* Only what the helper needs: the connection on 3, control on 4. */
-                static const char oom[] = "0";
-                sigset_t all;
-                int o;
-
-                if (dup2(fd, 100) < 0 || dup2(sp[1], 101) < 0 ||
-                    (s->host_key_fd >= 0 && dup2(s->host_key_fd, 102) < 0) ||
-                    dup2(100, SESSION_FD_CONNECTION) < 0 || dup2(101, SESSION_FD_CONTROL) < 0 ||
-                    (s->host_key_fd >= 0 && dup2(102, SESSION_FD_HOST_KEY) < 0))
-                        _exit(127);
-                close_range(s->host_key_fd >= 0 ? SESSION_FD_HOST_KEY + 1 : SESSION_FD_CONTROL + 1, ~0U, 0);
-                sigemptyset(&all);
-                sigprocmask(SIG_SETMASK, &all, NULL);
-                signal(SIGPIPE, SIG_DFL);
-                /* A session ends with the main process that lists it (under
-                 * systemd, KillMode=mixed does it too): SIGTERM ends the
-                 * helper gracefully, its jobs get SIGHUP. */
-                if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-                        _exit(127);
-                /* The main process is shielded from the OOM killer; sessions are not. */
-                o = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-                if (o >= 0) {
-                        (void) !write(o, oom, sizeof oom - 1);
-                        close(o);
-                }
-                execve(s->helper, (char *[]) { (char *) "kairos-recovery-session", NULL },
-                       helper_environment(s->helper_tunables));
-                _exit(127);
-        }
-        close(fd);
-        close(sp[1]);
-
-        x = calloc(1, sizeof *x);
-        if (!x) {
-                close(sp[0]);
-                kill(pid, SIGKILL);
-                return log_oom();
-        }
-        *x = (struct session) { .owner = s, .id = ++s->next_id, .pid = pid, .ctrl = sp[0], .transport = transport };
-        snprintf(x->peer, sizeof x->peer, "%s", peer);
+        *x = (struct session) { .owner = s, .id = ++s->next_id, .pid = pid, .ctrl = sp[0], .conn = fd,
+                                .transport = transport, .origin = *o, .started = now_usec() };
         x->next = s->list;
         s->list = x;
         s->n++;
@@ -412,12 +348,28 @@ int sessions_start(struct sessions *s, int fd, enum session_transport transport,
                 session_free(x);
                 return log_oom();
         }
-        log_debug("Session %u: helper %d for %s from %s.", x->id, (int) pid, transport_name(transport), peer);
+        log_debug("Session %u: helper %d for %s from %s.", x->id, (int) pid, transport_name(transport), o->peer);
         changed(s);
         return 0;
 }
 
-int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthenticated,
+unsigned sessions_end_unauthenticated(struct sessions *s) {
+        unsigned n = 0;
+
+        for (struct session *x = s->list; x; x = x->next) {
+                if (x->state == SESSION_AUTHENTICATED || x->conn < 0)
+                        continue;
+                /* No "busy": the old token is what is wrong now. */
+                cut(x, false);
+                x->conn = safe_close(x->conn);
+                n++;
+        }
+        if (n > 0)
+                changed(s);
+        return n;
+}
+
+int sessions_new(sd_event *event, const char *helper_path, unsigned max_startups,
                  const struct sessions_callbacks *cb, void *userdata, struct sessions **ret) {
         struct sessions *s = calloc(1, sizeof *s);
 
@@ -425,12 +377,12 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthen
                 return -ENOMEM;
         s->event = sd_event_ref(event);
         snprintf(s->helper, sizeof s->helper, "%s", helper_path);
-        s->max_unauthenticated = MAX(max_unauthenticated, 1u);
+        s->max_startups = MAX(max_startups, 1u);
         s->host_key_fd = -EBADF;
         s->cb = *cb;
         s->userdata = userdata;
-        s->tunnel_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
-        s->refuse_log = RATELIMIT(FAILURE_WINDOW, TUNNEL_FAILURES_LOGGED);
+        s->tunnel_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
+        s->refuse_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
         s->helper_tunables = helper_tunables();
         *ret = s;
         return 0;
@@ -452,8 +404,8 @@ void sessions_set_host_key_fd(struct sessions *s, int fd) {
         s->host_key_fd = fd;
 }
 
-void sessions_set_max_unauthenticated(struct sessions *s, unsigned max) {
-        s->max_unauthenticated = MAX(max, 1u);
+void sessions_set_max_startups(struct sessions *s, unsigned max) {
+        s->max_startups = MAX(max, 1u);
 }
 
 unsigned sessions_count(const struct sessions *s) {
@@ -461,11 +413,19 @@ unsigned sessions_count(const struct sessions *s) {
 }
 
 unsigned sessions_authenticated(const struct sessions *s) {
-        return s->n - unauthenticated(s);
+        unsigned n = 0;
+
+        for (const struct session *x = s->list; x; x = x->next)
+                n += x->state == SESSION_AUTHENTICATED;
+        return n;
 }
 
 unsigned sessions_total(const struct sessions *s) {
         return s->total;
+}
+
+unsigned sessions_dropped(const struct sessions *s) {
+        return s->dropped;
 }
 
 bool sessions_get(const struct sessions *s, size_t i, struct session_info *info) {
@@ -476,6 +436,6 @@ bool sessions_get(const struct sessions *s, size_t i, struct session_info *info)
         if (!x)
                 return false;
         *info = (struct session_info) { .id = x->id, .transport = x->transport, .state = x->state,
-                                        .peer = x->peer, .user = x->user, .method = x->method };
+                                        .peer = x->origin.peer, .user = x->user, .method = x->method };
         return true;
 }

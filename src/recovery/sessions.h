@@ -5,14 +5,12 @@
  * direct tunnel, a relay connection that paired, a plain SSH connection)
  * goes to a fresh fork+exec of the session helper with only its fd and a
  * control socket (session-protocol.h). The helper's reports keep the table
- * current; the limits that span connections live here:
- *  - at most max_unauthenticated helpers that have not authenticated yet
- *    (a MaxStartups: a flood of half-open connections cannot starve the
- *    real user, and costs us at most that many processes);
- *  - plain SSH (the password's only open door): per source address, at
- *    most a few connections unauthenticated at once, and beyond a rate of
- *    password failures that address is refused for a while. Per source,
- *    so that a guesser slows itself down, not the real user.
+ * current; the limits that span connections live here, by the rules of
+ * admission.h: a budget of waiting helpers per path, a share per source,
+ * the newcomer admitted and the weakest waiting helper dropped when full,
+ * a source whose handshakes or passwords keep failing refused for a
+ * while. Refused and dropped tunnel connections are told "busy" (tunnel.h),
+ * so that the bridge does not blame the token.
  * One crashing or hanging helper costs one session. */
 
 #include <stdbool.h>
@@ -21,22 +19,35 @@
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
+#include "admission.h"
+#include "token.h"
+
 enum session_transport {
         SESSION_TUNNEL,
         SESSION_SSH,
 };
 
 enum session_state {
-        SESSION_STARTING,      /* helper running, nothing proven yet */
-        SESSION_ESTABLISHED,   /* tunnel key confirmed, SSH not yet authenticated */
-        SESSION_AUTHENTICATED,
+        SESSION_STARTING = ADMISSION_CONNECTED, /* helper running, nothing proven yet */
+        SESSION_PROVEN = ADMISSION_PROVEN,      /* the tunnel's first message decrypted */
+        SESSION_ESTABLISHED = ADMISSION_ESTABLISHED, /* key confirmed, SSH not yet authenticated */
+        SESSION_AUTHENTICATED = ADMISSION_AUTHENTICATED,
+};
+
+/* Where a connection came from. */
+struct session_origin {
+        enum admission_path path;
+        char peer[300];                       /* "relay tcp:host:4001 slot 2", "direct 192.0.2.9:51234" */
+        char source[ADMISSION_SOURCE_MAX];    /* admission_source(), or the relay slot */
+        char relay[KAIROS_RELAY_TEXT_MAX];    /* a relay pairing: which relay and slot */
+        unsigned slot;
 };
 
 struct session_info {
         unsigned id;
         enum session_transport transport;
         enum session_state state;
-        const char *peer;      /* "relay tcp:host:4001 slot 2", "direct 192.0.2.9:51234" */
+        const char *peer;
         const char *user, *method;
 };
 
@@ -48,18 +59,28 @@ struct sessions_callbacks {
         int (*config)(void *userdata, enum session_transport transport, const char *peer, char *buf, size_t size);
         /* Something changed that STATUS= or the screen shows. */
         void (*changed)(void *userdata);
+        /* A tunnel's handshake ended: ok when the key was confirmed; not ok
+         * when it failed, timed out, or its helper was dropped or died
+         * first. Once per tunnel connection. May be NULL. */
+        void (*handshake)(void *userdata, const struct session_origin *origin, bool ok);
 };
 
-int sessions_new(sd_event *event, const char *helper_path, unsigned max_unauthenticated,
+int sessions_new(sd_event *event, const char *helper_path, unsigned max_startups,
                  const struct sessions_callbacks *cb, void *userdata, struct sessions **ret);
 /* Sends SIGTERM to every helper, frees the table. */
 struct sessions *sessions_free(struct sessions *s);
 
-/* Takes fd (closed on error). -EBUSY when at the limit of unauthenticated
- * connections or refusing plain SSH after too many password failures. */
-int sessions_start(struct sessions *s, int fd, enum session_transport transport, const char *peer);
+/* Takes fd (closed on error). -EBUSY when its source is refused for now
+ * (too many failures); a full budget never refuses the newcomer. */
+int sessions_start(struct sessions *s, int fd, const struct session_origin *origin);
 
-void sessions_set_max_unauthenticated(struct sessions *s, unsigned max);
+/* Ends every session that has not authenticated, at once (rotate: the old
+ * secret must open nothing more, not even a handshake under way). Returns
+ * how many. */
+unsigned sessions_end_unauthenticated(struct sessions *s);
+
+/* The budget of waiting helpers per path (MaxStartups=). */
+void sessions_set_max_startups(struct sessions *s, unsigned max);
 /* A host key in memory (host-key.h), given to every helper as
  * SESSION_FD_HOST_KEY; -EBADF for none. */
 void sessions_set_host_key_fd(struct sessions *s, int fd);
@@ -67,6 +88,8 @@ unsigned sessions_count(const struct sessions *s);
 unsigned sessions_authenticated(const struct sessions *s);
 /* Sessions that authenticated since the start (for STATUS=). */
 unsigned sessions_total(const struct sessions *s);
+/* Helpers dropped for a newcomer, and connections refused, since the start. */
+unsigned sessions_dropped(const struct sessions *s);
 /* i-th session, for the screen; false past the end. */
 bool sessions_get(const struct sessions *s, size_t i, struct session_info *info);
 

@@ -77,6 +77,9 @@ static int parse_line(struct session_config *c, const char *key, const char *val
         } else if (!strcmp(key, "auth_timeout")) {
                 if (parse_unsigned(value, 1, 3600, &c->auth_timeout) < 0)
                         goto bad;
+        } else if (!strcmp(key, "handshake_timeout")) {
+                if (parse_unsigned(value, 1, 600, &c->handshake_timeout) < 0)
+                        goto bad;
         } else
                 log_debug("Skipping unknown configuration key \"%s\".", key);
         return 0;
@@ -93,6 +96,7 @@ int config_parse(const char *text, size_t len, struct session_config *c, char *w
         *c = (struct session_config) {
                 .max_auth_tries = SESSION_DEFAULT_MAX_AUTH_TRIES,
                 .auth_timeout = SESSION_DEFAULT_AUTH_TIMEOUT,
+                .handshake_timeout = SESSION_DEFAULT_HANDSHAKE_TIMEOUT,
         };
         snprintf(why, why_size, "malformed");
         if (memchr(text, '\0', len))

@@ -15,6 +15,7 @@
 
 #define SESSION_DEFAULT_MAX_AUTH_TRIES 6
 #define SESSION_DEFAULT_AUTH_TIMEOUT 120
+#define SESSION_DEFAULT_HANDSHAKE_TIMEOUT 10
 
 enum session_transport {
         SESSION_TRANSPORT_UNSET,
@@ -33,6 +34,7 @@ struct session_config {
         char peer[128];
         unsigned max_auth_tries;
         unsigned auth_timeout; /* seconds */
+        unsigned handshake_timeout; /* seconds, for the tunnel handshake */
 };
 
 /* Parses the datagram (not NUL-terminated). -EINVAL with a reason in why

@@ -14,6 +14,10 @@
 #include "log.h"
 #include "tunnel-transport.h"
 
+static void report_proven(void *userdata) {
+        control_event("tunnel-proven");
+}
+
 static void *pump_thread(void *userdata) {
         struct tunnel_transport *tt = userdata;
 
@@ -49,7 +53,10 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
         }
 
         kdf_psk(c->secret, psk);
-        r = tunnel_accept(&tt->tunnel, conn_fd, psk, deadline);
+        /* Until the key is confirmed the peer may be anyone: it holds this
+         * helper for the handshake's deadline only, not the login's. */
+        r = tunnel_accept(&tt->tunnel, conn_fd, psk, MIN(deadline, deadline_after(c->handshake_timeout * USEC_PER_SEC)),
+                          report_proven, NULL);
         sodium_memzero(psk, sizeof psk);
         if (r < 0) {
                 const char *why = record_strerror(r);

@@ -27,6 +27,7 @@ static const struct {
         [CONF_KEY_MAX_STARTUPS] = { "MaxStartups", "max_startups" },
         [CONF_KEY_MAX_AUTH_TRIES] = { "MaxAuthTries", "max_auth_tries" },
         [CONF_KEY_AUTH_TIMEOUT] = { "AuthTimeoutSec", "auth_timeout_sec" },
+        [CONF_KEY_HANDSHAKE_TIMEOUT] = { "HandshakeTimeoutSec", "handshake_timeout_sec" },
         [CONF_KEY_WAITER_REPLACE] = { "WaiterReplaceSec", "waiter_replace_sec" },
         [CONF_KEY_LOG_LEVEL] = { "LogLevel", "log_level" },
 };
@@ -165,6 +166,7 @@ void conf_format_value(const struct recovery_config *c, enum conf_key k, char *b
         case CONF_KEY_MAX_STARTUPS: snprintf(buf, size, "%u", c->max_startups); break;
         case CONF_KEY_MAX_AUTH_TRIES: snprintf(buf, size, "%u", c->max_auth_tries); break;
         case CONF_KEY_AUTH_TIMEOUT: snprintf(buf, size, "%u", c->auth_timeout_sec); break;
+        case CONF_KEY_HANDSHAKE_TIMEOUT: snprintf(buf, size, "%u", c->handshake_timeout_sec); break;
         case CONF_KEY_WAITER_REPLACE: snprintf(buf, size, "%u", c->waiter_replace_sec); break;
         case CONF_KEY_LOG_LEVEL:
                 snprintf(buf, size, "%s", conf_log_level_to_string(c->log_level) ?: "info");
@@ -474,6 +476,10 @@ void conf_set(struct conf_ctx *x, enum conf_key k, const char *value) {
                 break;
         case CONF_KEY_AUTH_TIMEOUT:
                 bad = set_unsigned(&c->auth_timeout_sec, value, 1, 3600, true, what, sizeof what);
+                break;
+        case CONF_KEY_HANDSHAKE_TIMEOUT:
+                /* Over 10 min a stranger could hold a helper as long as a login. */
+                bad = set_unsigned(&c->handshake_timeout_sec, value, 1, 600, true, what, sizeof what);
                 break;
         case CONF_KEY_WAITER_REPLACE:
                 /* Below 30 s a waiter would be replaced faster than a relay

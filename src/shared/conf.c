@@ -34,6 +34,7 @@ void conf_init_defaults(struct recovery_config *c) {
                 .max_startups = CONF_DEFAULT_MAX_STARTUPS,
                 .max_auth_tries = CONF_DEFAULT_MAX_AUTH_TRIES,
                 .auth_timeout_sec = CONF_DEFAULT_AUTH_TIMEOUT_SEC,
+                .handshake_timeout_sec = CONF_DEFAULT_HANDSHAKE_TIMEOUT_SEC,
                 .waiter_replace_sec = CONF_DEFAULT_WAITER_REPLACE_SEC,
                 .log_level = LOG_INFO,
         };
@@ -271,7 +272,8 @@ bool conf_equal(const struct recovery_config *a, const struct recovery_config *b
                a->plain_ssh_port == b->plain_ssh_port && a->plymouth == b->plymouth &&
                !strcmp(a->host_key, b->host_key) && !strcmp(a->authorized_keys, b->authorized_keys) &&
                a->max_startups == b->max_startups && a->max_auth_tries == b->max_auth_tries &&
-               a->auth_timeout_sec == b->auth_timeout_sec && a->waiter_replace_sec == b->waiter_replace_sec &&
+               a->auth_timeout_sec == b->auth_timeout_sec &&
+               a->handshake_timeout_sec == b->handshake_timeout_sec && a->waiter_replace_sec == b->waiter_replace_sec &&
                a->log_level == b->log_level;
 }
 

@@ -32,6 +32,7 @@
 #define CONF_DEFAULT_MAX_STARTUPS 10
 #define CONF_DEFAULT_MAX_AUTH_TRIES 3
 #define CONF_DEFAULT_AUTH_TIMEOUT_SEC 30
+#define CONF_DEFAULT_HANDSHAKE_TIMEOUT_SEC 5
 #define CONF_DEFAULT_WAITER_REPLACE_SEC 240
 
 /* The daemon waits on up to this many relays; a token lists at most
@@ -72,6 +73,7 @@ enum conf_key {
         CONF_KEY_MAX_STARTUPS,
         CONF_KEY_MAX_AUTH_TRIES,
         CONF_KEY_AUTH_TIMEOUT,
+        CONF_KEY_HANDSHAKE_TIMEOUT,
         CONF_KEY_WAITER_REPLACE,
         CONF_KEY_LOG_LEVEL,
         _CONF_KEY_MAX,
@@ -107,9 +109,10 @@ struct recovery_config {
          * not exist also gets a key for this boot. */
         char host_key[CONF_PATH_MAX];
         char authorized_keys[CONF_PATH_MAX];
-        unsigned max_startups;   /* connections not yet authenticated, in total */
+        unsigned max_startups;   /* waiting connections (admission.h), per path */
         unsigned max_auth_tries; /* per connection */
         unsigned auth_timeout_sec;
+        unsigned handshake_timeout_sec; /* connect to key confirmation, tunnel only */
         unsigned waiter_replace_sec;
         int log_level; /* LOG_ERR ... LOG_DEBUG, as log_set_max_level() takes */
 

@@ -23,6 +23,8 @@
  * hangs (a black-holed address, a proxy that never answers) holds up only
  * its own thread. The race outlives dial() until its last attempt has
  * noticed the cancellation, hence the reference count. */
+/* What a "busy" answer means; the attempt retries, as it does after any failure. */
+#define BUSY_TEXT "the machine is busy and refused us for now (too many connections wait there); retrying"
 #define MAX_ATTEMPTS (DIAL_MAX_DIRECT + KAIROS_TOKEN_MAX_ADDRESSES + DIAL_MAX_RELAYS + KAIROS_TOKEN_MAX_RELAYS + 1)
 
 struct race;
@@ -54,7 +56,7 @@ struct race {
         char side[KAIROS_SIDE_HEX + 1];
         void (*progress)(void *userdata, const char *line);
         void *userdata;
-        bool handshake_failed, interference;
+        bool handshake_failed, interference, busy;
         char last_error[600];
         /* For the relay's head start: a direct attempt has a TCP connection;
          * how many direct attempts there are and how many failed a round. */
@@ -138,8 +140,8 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
         snprintf(line, sizeof line, "%s: %s", a->label, what);
         pthread_mutex_lock(&a->race->lock);
         /* A peer that answered says more than an address that did not. */
-        if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED ||
-            !(a->race->handshake_failed || a->race->interference))
+        if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED || error == -EUSERS ||
+            !(a->race->handshake_failed || a->race->interference || a->race->busy))
                 snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
         /* At the relay only our channel pairs, and only the machine knows
          * it: a failed handshake there is interference, not a wrong token. */
@@ -147,6 +149,8 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
                 a->race->interference = true;
         else if (error == -EBADMSG || error == -ECONNABORTED)
                 a->race->handshake_failed = true;
+        else if (error == -EUSERS)
+                a->race->busy = true;
         pthread_mutex_unlock(&a->race->lock);
         /* Say it once, not at every retry. */
         if (strcmp(last, line)) {
@@ -331,7 +335,7 @@ static void *run_direct(void *userdata) {
                         if (!r->cancel)
                                 note_error(a, fd, fd == -EBADMSG || fd == -ECONNABORTED ?
                                            "answered, but does not hold this token's secret (another machine, an old token, or interference)" :
-                                           record_strerror(fd), last, sizeof last);
+                                           fd == -EUSERS ? BUSY_TEXT : record_strerror(fd), last, sizeof last);
                         drop_fd(a);
                 }
                 freeaddrinfo(ai);
@@ -388,7 +392,9 @@ static void *run_relay(void *userdata) {
                 if (k >= 0 || r->cancel)
                         goto done;
                 drop_fd(a);
-                if (paired)
+                if (paired && k == -EUSERS)
+                        note_error(a, k, BUSY_TEXT, last, sizeof last);
+                else if (paired)
                         /* Whatever went wrong after "ok" (garbage, a close, silence):
                          * whoever paired with us does not hold the secret. */
                         note_error(a, -ENOTCONN,
@@ -409,7 +415,8 @@ static void *run_relay(void *userdata) {
                         note_error(a, k, "waiting for the recovery machine at the relay", last, sizeof last);
                 /* Another slot; a short pause so a relay closing at once is not hammered. */
                 slot = (slot + 1) % KAIROS_RELAY_SLOTS;
-                if (pause_for(r, k == -ECONNRESET || k == -ECONNABORTED ? 50 * USEC_PER_MSEC : 0))
+                if (pause_for(r, k == -EUSERS ? 500 * USEC_PER_MSEC :
+                                 k == -ECONNRESET || k == -ECONNABORTED ? 50 * USEC_PER_MSEC : 0))
                         break;
         }
 done:
@@ -581,6 +588,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
         } else {
                 res->handshake_failed = r->handshake_failed;
                 res->interference = r->interference;
+                res->busy = r->busy;
                 snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
                 ret = cancelled ? -ECANCELED : -ETIMEDOUT;
         }

@@ -56,6 +56,7 @@ struct dial_result {
         /* When dialing failed: what went wrong on the way, for the message. */
         bool handshake_failed; /* a peer answered but did not hold the secret */
         bool interference;     /* paired at the relay, but the handshake failed there */
+        bool busy;             /* the machine answered "busy" (tunnel.h): too many waiting there */
         char last_error[600];
 };
 

@@ -23,13 +23,25 @@ int hello_format(const struct kairos_hello *h, char *out, size_t size) {
         return (int) at;
 }
 
+#define HOSTNAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_"
+
 static int valid_hostname(const char *s, size_t len) {
         if (len == 0 || len >= HELLO_HOSTNAME_MAX)
                 return 0;
         for (size_t i = 0; i < len; i++)
-                if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", s[i]))
+                if (!s[i] || !strchr(HOSTNAME_CHARS, s[i]))
                         return 0;
         return 1;
+}
+
+void hello_hostname_safe(const char *name, char out[HELLO_HOSTNAME_MAX]) {
+        size_t n = 0;
+
+        for (; name && name[n] && n < HELLO_HOSTNAME_MAX - 1; n++)
+                out[n] = strchr(HOSTNAME_CHARS, name[n]) ? name[n] : '-';
+        out[n] = '\0';
+        if (n == 0)
+                snprintf(out, HELLO_HOSTNAME_MAX, "localhost");
 }
 
 /* "TYPE BASE64": what an OpenSSH public key line holds, without a comment. */

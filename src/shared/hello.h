@@ -33,5 +33,9 @@ int hello_format(const struct kairos_hello *h, char *out, size_t size);
 /* -EBADMSG with a reason in *why (static text) when malformed. */
 int hello_parse(const char *data, size_t len, struct kairos_hello *h, const char **why);
 
+/* name as a hello may carry it: every character a bridge would refuse
+ * becomes '-', cut to fit; "localhost" when empty or NULL. */
+void hello_hostname_safe(const char *name, char out[HELLO_HOSTNAME_MAX]);
+
 /* The initiator's first record: proves it holds the key (key confirmation). */
 #define CLIENT_HELLO "kairos-client 1\n"

@@ -24,6 +24,8 @@
 #define MESSAGE_ID_AUTH_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50606"
 #define MESSAGE_ID_TOKEN_ROTATED "5c1e2a4f6b7d48e9a0c3b2d1e4f50607"
 #define MESSAGE_ID_TUNNEL_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50608"
+/* A waiting connection dropped for a newcomer, or a source refused. */
+#define MESSAGE_ID_CONNECTION_DROPPED "60306c29056d4bb895d6d7a702275436"
 /* kairos-bridge */
 #define MESSAGE_ID_BRIDGE_REACHABLE "5c1e2a4f6b7d48e9a0c3b2d1e4f50611"
 #define MESSAGE_ID_BRIDGE_UNREACHABLE "5c1e2a4f6b7d48e9a0c3b2d1e4f50612"

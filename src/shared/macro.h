@@ -23,6 +23,17 @@ static inline void freep(void *p) {
         free(*(void **) p);
 }
 
+/* Closes fd if open, keeps errno; returns -EBADF to assign back (systemd's
+ * idiom: fd = safe_close(fd)). */
+static inline int safe_close(int fd) {
+        if (fd >= 0) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return -EBADF;
+}
+
 static inline void closep(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;

@@ -26,6 +26,14 @@
  * attempt per slot every few seconds costs a relay nothing. */
 #define BACKOFF_MAX (4 * USEC_PER_SEC)
 #define CONNECT_TIMEOUT (10 * USEC_PER_SEC)
+/* After pairings whose handshake failed: a camper that pairs and closes,
+ * or stays silent, made us start a helper hundreds of times a second.
+ * Doubling from 1 s, a slot costs at most 5 helpers in its first 10 s of
+ * such churn and then one every 30 s; the relay path is what a camper can
+ * deny anyway (kairos-recovery(8)), and 30 s is how long the real user
+ * waits for a slot after the camper is gone. */
+#define PAIRING_BACKOFF_MIN (1 * USEC_PER_SEC)
+#define PAIRING_BACKOFF_MAX (30 * USEC_PER_SEC)
 /* Keepalive on a waiting connection: a probe after 10 s of silence, then
  * every 5 s, dead after 3 unanswered (25 s in all, also TCP_USER_TIMEOUT).
  * A NAT that forgot the connection, or a relay that lost it, makes the
@@ -58,6 +66,7 @@ struct slot {
         sd_event_source *reopen, *replace;
         usec_t burst_start;
         unsigned burst;
+        unsigned failed_pairings; /* in a row, see PAIRING_BACKOFF_MIN */
 };
 
 struct relay {
@@ -138,6 +147,15 @@ static usec_t reopen_delay(struct slot *s) {
                 s->burst = 0;
         }
         return ++s->burst > REOPEN_BURST ? 200 * USEC_PER_MSEC : 0;
+}
+
+/* After a pairing: at once, unless this slot's last pairings failed. */
+static usec_t pairing_delay(const struct slot *s) {
+        if (s->failed_pairings == 0)
+                return 0;
+        if (s->failed_pairings > 6)
+                return PAIRING_BACKOFF_MAX;
+        return MIN(PAIRING_BACKOFF_MIN << (s->failed_pairings - 1), PAIRING_BACKOFF_MAX);
 }
 
 /* The connection failed or the relay closed it: reopen, soon or after a
@@ -238,7 +256,7 @@ static int on_readable(sd_event_source *src, int fd, uint32_t revents, void *use
                 } else if (s->next.state == WAITER_WAITING)
                         replace_done(s);
                 else
-                        schedule_open(r, slot, 0);
+                        schedule_open(r, slot, pairing_delay(s));
                 w->cb.paired(paired_fd, r->name, slot, w->userdata);
                 changed(w);
                 return 0;
@@ -398,6 +416,7 @@ static void relay_start(struct relay *r) {
                 struct slot *sl = &r->slots[s];
                 sl->cur = (struct waiter) { .relay = r, .slot = s, .fd = -1 };
                 sl->next = sl->cur;
+                sl->failed_pairings = 0; /* new channels: nobody has seen them */
                 sd_event_add_time_relative(r->w->event, &sl->replace, CLOCK_MONOTONIC,
                                            (base * 4 / 5 + randombytes_uniform(base * 2 / 5 + 1)) * USEC_PER_SEC,
                                            USEC_PER_SEC, on_replace, sl);
@@ -463,6 +482,21 @@ int relay_waiters_set_secret(struct relay_waiters *w, const uint8_t secret[KAIRO
         }
         changed(w);
         return 0;
+}
+
+void relay_waiters_pairing_done(struct relay_waiters *w, const char *relay, unsigned slot, bool ok) {
+        for (size_t i = 0; i < w->n_relays; i++) {
+                struct slot *s;
+
+                if (strcmp(w->relays[i].name, relay) || slot >= KAIROS_RELAY_SLOTS)
+                        continue;
+                s = &w->relays[i].slots[slot];
+                if (ok)
+                        s->failed_pairings = 0;
+                else if (s->failed_pairings++ == 0)
+                        log_info("Relay %s slot %u: a pairing failed its handshake; the slot is offered again "
+                                 "more slowly until one succeeds.", relay, slot);
+        }
 }
 
 void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned seconds) {

@@ -8,7 +8,11 @@
  * The transit relay pairs the first two connections of a channel whose
  * sides differ, closes every other connection waiting on that channel, and
  * expires nothing. Hence:
- *  - a waiter that pairs is handed over and its slot reopened at once;
+ *  - a waiter that pairs is handed over and its slot reopened at once,
+ *    unless that slot's last pairings failed their handshake (someone who
+ *    saw the channel pairs and closes, or stays silent): then after 1 s,
+ *    doubled with each failure up to PAIRING_BACKOFF_MAX, until a
+ *    handshake on it succeeds (relay_waiters_pairing_done);
  *  - a waiter closed without "ok" is reopened at once (rate-limited);
  *  - each waiter is replaced every few minutes, the new one opened first
  *    (same-side connections never pair), and TCP keepalive with
@@ -45,6 +49,10 @@ struct relay_waiters *relay_waiters_free(struct relay_waiters *w);
 
 /* A new secret (rotate): every waiter of the old one is closed. */
 int relay_waiters_set_secret(struct relay_waiters *w, const uint8_t secret[KAIROS_SECRET_SIZE]);
+
+/* The handshake of a connection that paired on relay's slot ended: ok,
+ * or failed (including a helper dropped or dead before key confirmation). */
+void relay_waiters_pairing_done(struct relay_waiters *w, const char *relay, unsigned slot, bool ok);
 
 /* Seconds between replacements of a waiter (default 240, jittered ±20%). */
 void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned seconds);

@@ -27,12 +27,19 @@
  *   auth_timeout N              seconds from the start for the tunnel
  *                               handshake, key exchange and authentication
  *                               together (1-3600, default 120)
+ *   handshake_timeout N         seconds from the start for the tunnel
+ *                               handshake to its key confirmation: the time
+ *                               a stranger can hold the helper (1-600,
+ *                               default 10)
  *
  * transport, secret and one hostkey are required; unknown keys are
  * skipped, so that a newer main process can say more.
  *
  * Then it sends one datagram per event, a line each:
  *
+ *   tunnel-proven               the first handshake message decrypted (sent
+ *                               before the answer to it; the peer holds the
+ *                               secret, or replays a message it saw)
  *   tunnel-established          after key confirmation, never before
  *   tunnel-failed REASON        final: nothing follows
  *   auth-failed METHOD USER     METHOD: password or publickey (an unknown

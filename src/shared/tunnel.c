@@ -109,6 +109,8 @@ int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
                  * authenticate: it holds another secret. */
                 if (r == -ECONNRESET)
                         r = -ECONNABORTED;
+                else if (r >= 0 && len == sizeof TUNNEL_BUSY_FRAME - 3 && !memcmp(msg, TUNNEL_BUSY_FRAME + 2, len))
+                        r = -EUSERS;
         }
         if (r >= 0)
                 r = noise_handshake_read(&hs, msg, len, payload, &plen);
@@ -134,7 +136,8 @@ fail:
         return r;
 }
 
-int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline) {
+int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline,
+                  void (*proven)(void *userdata), void *userdata) {
         struct noise_handshake hs;
         uint8_t msg[HANDSHAKE_MAX], payload[HANDSHAKE_MAX];
         size_t len = sizeof msg, plen = sizeof payload;
@@ -154,6 +157,8 @@ int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], u
         /* The first message carries no payload; one that does is not ours. */
         if (r >= 0 && plen != 0)
                 r = -EPROTO;
+        if (r >= 0 && proven)
+                proven(userdata);
         len = sizeof msg;
         if (r >= 0)
                 r = noise_handshake_write(&hs, NULL, 0, msg, &len);

@@ -12,7 +12,12 @@
  *   responder -> initiator   record HELLO: host name, host keys, version
  *   both ways                DATA records, then CLOSE for each direction
  *
- * Handshake messages are framed like records (2-byte length). */
+ * Handshake messages are framed like records (2-byte length). A responder
+ * that will not serve the connection now (too many connections waiting,
+ * or its source refused for a while) may send, instead of handshake 2, the
+ * frame "busy" (four bytes; handshake 2 has 48) and close. Anyone on the
+ * path could forge it, as they could cut the connection: it only tells
+ * the user that the token was not the problem. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +28,7 @@
 #include "record.h"
 
 #define TUNNEL_PROLOGUE "kairos tunnel 1"
+#define TUNNEL_BUSY_FRAME "\x00\x04" "busy"
 
 struct tunnel {
         int fd;
@@ -35,13 +41,17 @@ struct tunnel {
 
 /* Both return 0 with t ready, or: -EBADMSG the peer does not hold the same
  * secret (or someone interferes), -ECONNABORTED the responder closed on our
- * first message (it holds another secret), -ETIMEDOUT, -ECONNRESET the peer
- * closed, -EPROTO the peer broke the protocol. fd stays the caller's. */
+ * first message (it holds another secret), -EUSERS the responder is busy
+ * (TUNNEL_BUSY_FRAME), -ETIMEDOUT, -ECONNRESET the peer closed, -EPROTO
+ * the peer broke the protocol. fd stays the caller's. */
 int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
                     struct kairos_hello *hello, usec_t deadline);
 /* Returns when the initiator's key confirmation arrived; the caller sends
- * the hello with tunnel_send_hello() next. */
-int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline);
+ * the hello with tunnel_send_hello() next. proven, if not NULL, is called
+ * once the first handshake message has decrypted, before the answer is
+ * sent (the peer holds the secret, or replays a message it saw). */
+int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline,
+                  void (*proven)(void *userdata), void *userdata);
 int tunnel_send_hello(struct tunnel *t, const struct kairos_hello *hello, usec_t deadline);
 
 struct tunnel_stats {

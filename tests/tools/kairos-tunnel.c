@@ -7,11 +7,15 @@
  *                         [--hostname NAME] [--replace-interval SEC] (--sink | -- CMD [ARG...])
  *   kairos-tunnel initiate --token-file F [--direct ADDR:PORT]... [--relay tcp:H:P]...
  *                         [--no-token-addresses] [--no-relay] [--timeout SEC]
+ *   kairos-tunnel handshake-later --token-file F --direct IPV4:PORT --go FILE [--timeout SEC]
  *
  * respond runs CMD for every established tunnel with the tunnel on its
  * stdin and stdout, or with --sink reads what arrives into /dev/null (the
  * benchmark's consumer, like cat >/dev/null on the raw path); initiate moves its own stdin and stdout through one
- * tunnel. Progress and errors go to stderr. */
+ * tunnel. handshake-later connects, says "connected" on stdout, and only
+ * once FILE exists makes the handshake, saying "established" (exit 0) or
+ * why not (exit 2): a connection opened before something happens on the
+ * machine (a rotate). Progress and errors go to stderr. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -87,7 +91,7 @@ static _Noreturn void serve(int fd, const char *path) {
         pid_t pid;
 
         kdf_psk(token.secret, psk);
-        r = tunnel_accept(&t, fd, psk, deadline_after(10 * USEC_PER_SEC));
+        r = tunnel_accept(&t, fd, psk, deadline_after(10 * USEC_PER_SEC), NULL, NULL);
         sodium_memzero(psk, sizeof psk);
         if (r < 0) {
                 log_warning("Tunnel via %s not established: %s.", path, record_strerror(r));
@@ -271,6 +275,44 @@ static int cmd_initiate(void) {
         return 0;
 }
 
+static int cmd_handshake_later(const char *go) {
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        uint8_t psk[KAIROS_PSK_SIZE];
+        struct kairos_hello hello;
+        struct tunnel t;
+        char host[64];
+        unsigned port;
+        usec_t until;
+        int fd, r;
+
+        r = load_token();
+        if (r < 0)
+                return r;
+        if (n_directs != 1 || !go || sscanf(directs[0], "%63[0-9.]:%u", host, &port) != 2 ||
+            inet_pton(AF_INET, host, &sa.sin_addr) != 1 || port > 65535)
+                return log_error_errno(-EINVAL, "handshake-later needs --direct IPV4:PORT and --go FILE.");
+        sa.sin_port = htons((uint16_t) port);
+        fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+                return log_error_errno(-errno, "Cannot connect to %s: %m", directs[0]);
+        printf("connected\n");
+        fflush(stdout);
+        until = deadline_after(timeout_sec * USEC_PER_SEC);
+        while (access(go, F_OK) < 0 && now_usec() < until)
+                usleep(20 * 1000);
+        kdf_psk(token.secret, psk);
+        r = tunnel_initiate(&t, fd, psk, &hello, deadline_after(10 * USEC_PER_SEC));
+        sodium_memzero(psk, sizeof psk);
+        if (r == 0) {
+                printf("established\n");
+                tunnel_done(&t, true);
+                return 0;
+        }
+        printf("failed: %s\n", r == -EUSERS ? "busy" : record_strerror(r));
+        close(fd);
+        return 2;
+}
+
 int main(int argc, char **argv) {
         static const struct option options[] = {
                 { "token-file", required_argument, NULL, 't' },
@@ -285,9 +327,10 @@ int main(int argc, char **argv) {
                 { "no-relay", no_argument, NULL, 'n' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "sink", no_argument, NULL, 'S' },
+                { "go", required_argument, NULL, 'g' },
                 {}
         };
-        const char *cmd;
+        const char *cmd, *go = NULL;
         int c, r;
 
         if (argc < 2) {
@@ -309,6 +352,7 @@ int main(int argc, char **argv) {
                 case 'n': no_relay = 1; break;
                 case 'v': log_set_max_level(LOG_DEBUG); break;
                 case 'S': sink = 1; break;
+                case 'g': go = optarg; break;
                 default: return 64;
                 }
         if (optind < argc)
@@ -323,6 +367,11 @@ int main(int argc, char **argv) {
                 r = cmd_respond();
         else if (!strcmp(cmd, "initiate"))
                 r = cmd_initiate();
+        else if (!strcmp(cmd, "handshake-later")) {
+                r = cmd_handshake_later(go);
+                token_clear(&token);
+                return r < 0 ? 1 : r;
+        }
         else {
                 fprintf(stderr, "kairos-tunnel: unknown command %s\n", cmd);
                 return 64;

@@ -8,7 +8,8 @@ UNIT_TESTS = \
 	tests/unit/test-record \
 	tests/unit/test-hello \
 	tests/unit/test-tunnel \
-	tests/unit/test-address-policy
+	tests/unit/test-address-policy \
+	tests/unit/test-admission
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 EXTRA_DIST += tests/unit/tap.h tests/data/noise-25519-chachapoly-blake2b.json
@@ -23,3 +24,7 @@ tests_unit_test_record_LDADD = $(SHARED_LIBS)
 tests_unit_test_hello_LDADD = $(SHARED_LIBS)
 tests_unit_test_tunnel_LDADD = $(SHARED_LIBS)
 tests_unit_test_address_policy_LDADD = $(SHARED_LIBS)
+# The daemon's admission policy, alone (no I/O in it).
+tests_unit_test_admission_SOURCES = tests/unit/test-admission.c src/recovery/admission.c src/recovery/admission.h
+tests_unit_test_admission_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
+tests_unit_test_admission_LDADD = $(SHARED_LIBS)

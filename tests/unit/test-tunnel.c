@@ -34,12 +34,17 @@ struct responder {
         const uint8_t *psk;
         usec_t timeout;
         int r;
+        unsigned proven; /* calls of the proven hook */
 };
+
+static void on_proven(void *userdata) {
+        ((struct responder *) userdata)->proven++;
+}
 
 static void *respond(void *arg) {
         struct responder *s = arg;
 
-        s->r = tunnel_accept(&s->t, s->fd, s->psk, deadline_after(s->timeout));
+        s->r = tunnel_accept(&s->t, s->fd, s->psk, deadline_after(s->timeout), on_proven, s);
         if (s->r == 0)
                 s->r = tunnel_send_hello(&s->t, &server_hello, deadline_after(s->timeout));
         if (s->r < 0) /* as a daemon would: the initiator then sees the end at once */
@@ -327,7 +332,7 @@ static void *respond_eagerly(void *arg) {
         struct responder *s = arg;
         int n, k;
 
-        s->r = tunnel_accept(&s->t, s->fd, s->psk, deadline_after(s->timeout));
+        s->r = tunnel_accept(&s->t, s->fd, s->psk, deadline_after(s->timeout), NULL, NULL);
         if (s->r < 0) {
                 close(s->fd);
                 return NULL;
@@ -408,7 +413,7 @@ static void test_replay_blocking(const uint8_t first[FIRST_MESSAGE], const uint8
         pid = fork();
         if (pid == 0) {
                 struct tunnel t;
-                int r = tunnel_accept(&t, sv[1], psk, deadline_after(500 * USEC_PER_MSEC));
+                int r = tunnel_accept(&t, sv[1], psk, deadline_after(500 * USEC_PER_MSEC), NULL, NULL);
                 _exit(r == -ETIMEDOUT ? 0 : r == 0 ? 1 : 2);
         }
         close(sv[1]);
@@ -491,6 +496,41 @@ static void test_replay(void) {
         test_replay_blocking(first, psk);
 }
 
+/* The proven hook, and a responder that answers "busy". */
+static void test_proven_and_busy(void) {
+        static struct initiator ini;
+        uint8_t psk[NOISE_KEY_SIZE], other[NOISE_KEY_SIZE], first[FIRST_MESSAGE];
+        struct kairos_hello hello;
+        struct responder res;
+        struct tunnel t;
+        pthread_t th;
+        int sv[2], r;
+
+        randombytes_buf(psk, sizeof psk);
+        randombytes_buf(other, sizeof other);
+        r = handshake(psk, psk, &t, &hello, &res);
+        tap_ok(r == 0 && res.proven == 1, "the same secret: the proven hook is called once (%u)", res.proven);
+        if (r == 0) {
+                tunnel_done(&t, true);
+                tunnel_done(&res.t, true);
+        }
+        r = handshake(psk, other, &t, &hello, &res);
+        tap_ok(r < 0 && res.proven == 0, "another secret: the proven hook is never called (%u)", res.proven);
+
+        /* A responder that refuses the connection: "busy" instead of its answer. */
+        pair(sv);
+        ini = (struct initiator) { .fd = sv[0], .psk = psk };
+        start(&th, initiate, &ini);
+        r = read_full(sv[1], first, sizeof first, deadline_after(HANDSHAKE_TIMEOUT));
+        if (r == 0)
+                r = write_full(sv[1], TUNNEL_BUSY_FRAME, sizeof TUNNEL_BUSY_FRAME - 1, deadline_after(HANDSHAKE_TIMEOUT));
+        close(sv[1]);
+        pthread_join(th, NULL);
+        close(sv[0]);
+        tap_ok(r == 0 && ini.r == -EUSERS, "a \"busy\" answer: tunnel_initiate fails with -EUSERS, not as a wrong secret (got %d)",
+               ini.r);
+}
+
 static void watchdog(int sig) {
         static const char msg[] = "Bail out! test-tunnel took longer than 120 s\n";
         (void) sig;
@@ -519,5 +559,6 @@ int main(void) {
         test_pump_small_records();
         test_records_with_hello();
         test_replay();
+        test_proven_and_busy();
         return tap_done();
 }
