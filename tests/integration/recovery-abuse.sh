@@ -2,7 +2,9 @@
 # Bad input on every socket of kairos-recovery: random bytes, a port
 # scanner's probe, an SSH client that stops mid-handshake, a Noise handshake
 # with a wrong secret, a replayed first handshake message, 200 connections at
-# once. The daemon stays up, the QR code stays on screen, a real session
+# once, all from a stranger's address (127.0.0.2: the daemon refuses a source
+# whose handshakes keep failing for a while, and the owner is not that
+# source). The daemon stays up, the QR code stays on screen, a real session
 # works afterwards, and its file descriptors and child processes come back
 # to their idle count (nothing leaks across hundreds of connections).
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +26,7 @@ import os, socket, sys, time
 tunnel, ssh = int(sys.argv[1]), int(sys.argv[2])
 
 def conn(port):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=("127.0.0.2", 0))
     return s
 
 for port in (tunnel, ssh):
@@ -66,7 +68,8 @@ p = subprocess.Popen([os.environ["TUNNEL"], "initiate", "--token-file", os.envir
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 c, _ = l.accept(); first = c.recv(50); c.close(); p.wait()
 for _ in range(10):  # replayed to the daemon: it answers once and then gets nothing
-    s = socket.create_connection(("127.0.0.1", int(sys.argv[1]))); s.sendall(first); s.recv(100); s.close()
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), source_address=("127.0.0.2", 0))
+    s.sendall(first); s.recv(100); s.close()
 PY
 
 kill -0 "$daemon" 2>/dev/null || fail "the daemon died under bad input"

@@ -5,8 +5,11 @@ Keeps --per-channel connections waiting at the transit relay on each
 channel, as the daemon's side (--side HEX) or with the side-less legacy
 handshake ("please relay CHANNEL\\n", which pairs with anybody: use one
 connection a channel, or the camper pairs with itself). Whenever
-one pairs, it reads what the other end sends for a moment, sends bytes of
-its own (a made-up first handshake message), closes and camps again.
+one pairs, what it does depends on --after-pair: "probe" (the default)
+reads what the other end sends for a moment, sends bytes of its own (a
+made-up first handshake message), closes and camps again; "silent" holds
+the pairing without a word until the other end closes it; "close" closes
+at once (pairing churn).
 
 At the end (--duration, or SIGTERM) it prints one JSON line: pairings, bytes read,
 whether anything it read looked like plaintext (an SSH banner, the
@@ -26,7 +29,7 @@ lock = threading.Lock()
 stats = {"pairings": 0, "bytes_read": 0, "plaintext": [], "waits": [], "refused": 0}
 
 
-def camp(port, channel, side, markers, stop):
+def camp(port, channel, side, markers, stop, after, paired_file, n_channels):
     line = ("please relay %s for side %s\n" % (channel, side) if side else "please relay %s\n" % channel).encode()
     while not stop.is_set():
         try:
@@ -55,6 +58,22 @@ def camp(port, channel, side, markers, stop):
             with lock:
                 stats["pairings"] += 1
                 stats["waits"].append(round(now - asked, 3))
+                if paired_file and stats["pairings"] >= n_channels and not os.path.exists(paired_file):
+                    open(paired_file, "w").close()
+            if after == "close":
+                continue
+            if after == "silent":
+                s.settimeout(0.2)
+                while not stop.is_set():
+                    try:
+                        b = s.recv(65536)
+                    except socket.timeout:
+                        continue
+                    if not b:
+                        break
+                    with lock:
+                        stats["bytes_read"] += len(b)
+                continue
             # What the other end says, for a moment; then our own bytes.
             got = b""
             end = time.monotonic() + 1.0
@@ -93,13 +112,16 @@ def main():
     ap.add_argument("--duration", type=float, default=30)
     ap.add_argument("--marker", action="append", default=[])
     ap.add_argument("--ready", help="a file created once every camper has sent its request")
+    ap.add_argument("--after-pair", choices=["probe", "silent", "close"], default="probe")
+    ap.add_argument("--paired", help="a file created once there were as many pairings as channels")
     a = ap.parse_args()
     stop = threading.Event()
     markers = [m.encode() for m in a.marker]
     threads = []
     for ch in a.channel:
         for _ in range(a.per_channel):
-            t = threading.Thread(target=camp, args=(a.relay_port, ch, a.side, markers, stop), daemon=True)
+            t = threading.Thread(target=camp, args=(a.relay_port, ch, a.side, markers, stop, a.after_pair, a.paired,
+                                                    len(a.channel)), daemon=True)
             t.start()
             threads.append(t)
     time.sleep(0.5)
