@@ -93,6 +93,7 @@ static struct admission_failures *lookup(struct admission_penalties *p, const ch
                         if (now - f->window_start > ADMISSION_PENALTY_WINDOW) {
                                 f->window_start = now;
                                 f->failures = 0;
+                                f->refusal_told = false;
                         }
                         return f;
                 }
@@ -116,4 +117,13 @@ unsigned admission_penalty_count(struct admission_penalties *p, const char *sour
         struct admission_failures *f = lookup(p, source, now, false);
 
         return f ? f->failures : 0;
+}
+
+bool admission_penalty_first_refusal(struct admission_penalties *p, const char *source, usec_t now) {
+        struct admission_failures *f = lookup(p, source, now, false);
+
+        if (!f || f->refusal_told)
+                return false;
+        f->refusal_told = true;
+        return true;
 }

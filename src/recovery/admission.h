@@ -87,9 +87,13 @@ struct admission_penalties {
                 char source[ADMISSION_SOURCE_MAX];
                 usec_t window_start;
                 unsigned failures;
+                bool refusal_told; /* this window's refusal logged */
         } table[ADMISSION_PENALTY_SOURCES];
 };
 
 void admission_penalty_note(struct admission_penalties *p, const char *source, usec_t now);
 /* Failures of source in the current minute (0 after it). */
 unsigned admission_penalty_count(struct admission_penalties *p, const char *source, usec_t now);
+/* true the first time in its window that source is refused: said once a
+ * source and minute, however many strangers fill the journal otherwise. */
+bool admission_penalty_first_refusal(struct admission_penalties *p, const char *source, usec_t now);

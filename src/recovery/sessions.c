@@ -57,7 +57,7 @@ struct sessions {
         unsigned next_id, n, max_startups, total, dropped;
         struct admission_penalties penalties;
         int host_key_fd;
-        struct ratelimit tunnel_log, refuse_log;
+        struct ratelimit tunnel_log, drop_log;
         const char *helper_tunables; /* added to the helpers' environment, or NULL */
 };
 
@@ -239,7 +239,7 @@ static void drop(struct session *x, const char *why) {
         struct sessions *s = x->owner;
 
         s->dropped++;
-        log_limited(&s->refuse_log, LOG_NOTICE, MESSAGE_ID_CONNECTION_DROPPED,
+        log_limited(&s->drop_log, LOG_NOTICE, MESSAGE_ID_CONNECTION_DROPPED,
                     "Session %u from %s dropped after %.1f s without proof: %s.", x->id, x->origin.peer,
                     (double) (now_usec() - x->started) / USEC_PER_SEC, why);
         cut(x, true);
@@ -298,8 +298,9 @@ int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
 
         if (refused(s, o, why, sizeof why)) {
                 s->dropped++;
-                log_limited(&s->refuse_log, LOG_WARNING, MESSAGE_ID_CONNECTION_DROPPED,
-                            "Refusing a connection from %s for now: %s.", o->peer, why);
+                if (admission_penalty_first_refusal(&s->penalties, o->source, now_usec()))
+                        log_struct(LOG_WARNING, 0, MESSAGE_ID_CONNECTION_DROPPED, NULL,
+                                   "Refusing connections from %s for the rest of the minute: %s.", o->source, why);
                 if (transport == SESSION_TUNNEL)
                         tell_busy(fd);
                 close(fd);
@@ -328,7 +329,7 @@ int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
                 explicit_bzero(config, sizeof config);
                 /* EAGAIN when the unit's TasksMax= is reached (a runaway
                  * session): summed up like refusals, not one line each. */
-                log_limited(&s->refuse_log, LOG_WARNING, NULL, "Cannot start a session helper for %s: %s.", o->peer,
+                log_limited(&s->drop_log, LOG_WARNING, NULL, "Cannot start a session helper for %s: %s.", o->peer,
                             strerror(-r));
                 return r;
         }
@@ -382,7 +383,7 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_startups
         s->cb = *cb;
         s->userdata = userdata;
         s->tunnel_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
-        s->refuse_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
+        s->drop_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
         s->helper_tunables = helper_tunables();
         *ret = s;
         return 0;

@@ -14,7 +14,10 @@
 #  (e) connections opened before kairos-recovery rotate (a Noise handshake
 #      not made yet, a tunnel at its password prompt, plain SSH at its
 #      password prompt) cannot finish with the old secret or password,
-#      while a session logged in before keeps working.
+#      while a session logged in before keeps working;
+#  (g) an address with too many failed handshakes is refused for a while,
+#      and a bridge from it says the machine is busy (exit 75), not that the
+#      token is wrong.
 # The strangers use 127.0.0.2-6 as their source, the owner 127.0.0.1.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-recovery.sh"
@@ -182,5 +185,28 @@ wait "$session" || fail "(e) the session logged in before rotate ended: $(cat "$
 [ "$(cat "$WORK/e-session.out")" = "still here" ] || fail "(e) the session logged in before rotate lost its output"
 echo "# (e) after rotate: plain $(tail -n 1 "$WORK/e-plain.err"); tunnel $(tail -n 1 "$WORK/e-tunnel.err"); noise $(cat "$WORK/e-noise.out" | tail -n 1)"
 
+# (g) The owner's own address made 40 failed handshakes (random bytes):
+# refused for the rest of the minute; the bridge says busy, not "token".
+python3 - "$TUNNEL_PORT" <<'PY' || fail "(g) could not send the failed handshakes"
+import os, socket, sys
+for _ in range(40):
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+    s.sendall(b"\x00\x30" + os.urandom(48))
+    try:
+        s.recv(100)
+    except OSError:
+        pass
+    s.close()
+PY
+rc=0
+"$BRIDGE" --token-file "$RUN/token" --direct-only --direct "127.0.0.1:$TUNNEL_PORT" --stdio --timeout 4 </dev/null \
+	>/dev/null 2>"$WORK/g-bridge.log" || rc=$?
+[ "$rc" = 75 ] || fail "(g) a refused bridge exited $rc, not 75 (busy): $(tail -n 2 "$WORK/g-bridge.log")"
+grep -q "busy and refused us.*This is not about the token" "$WORK/g-bridge.log" ||
+	fail "(g) the bridge did not say the machine is busy: $(tail -n 2 "$WORK/g-bridge.log")"
+if grep -q "token was rejected" "$WORK/g-bridge.log"; then fail "(g) the bridge blamed the token"; fi
+grep -q "Refusing connections from 127.0.0.1 for the rest of the minute: .* failed or dropped handshakes" \
+	"$WORK/recovery.log" || fail "(g) the daemon did not log why it refused the address"
+
 kill -0 "$daemon" || fail "the daemon died"
-pass "(a) bridge in after $a_ms ms beside a 12-connection flood (at most $most helpers for it); (c) churn: $c_pairings helpers, $c_cpu CPU-s in 10 s; (b) direct and plain SSH under relay camping; (d) plain SSH past 4 sources at their share; (e) rotate ended $ended waiting connections, the logged-in session went on"
+pass "(a) bridge in after $a_ms ms beside a 12-connection flood (at most $most helpers for it); (c) churn: $c_pairings helpers, $c_cpu CPU-s in 10 s; (b) direct and plain SSH under relay camping; (d) plain SSH past 4 sources at their share; (e) rotate ended $ended waiting connections, the logged-in session went on; (g) a refused bridge says busy (75)"
