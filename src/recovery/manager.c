@@ -274,6 +274,32 @@ static int host_key_fallback(struct manager *m) {
         return state_key_fingerprint(m->host_public_key, m->fingerprint, sizeof m->fingerprint);
 }
 
+/* A configured host key the session helper can serve: readable, and of
+ * the one type its SSH algorithm policy offers (src/session/ssh-policy.c).
+ * Another type is passed over with a warning, as a missing key is, rather
+ * than failing every session. Its type is read from its .pub file; a key
+ * without one is let through, and the caller says what is missing. */
+static bool configured_host_key_usable(const char *path) {
+        char pub[PATH_MAX + 8], type[64] = "";
+        FILE *f;
+
+        if (!path[0] || access(path, R_OK) < 0)
+                return false;
+        snprintf(pub, sizeof pub, "%s.pub", path);
+        f = fopen(pub, "re");
+        if (!f)
+                return true;
+        if (fscanf(f, "%63s", type) != 1)
+                type[0] = '\0';
+        fclose(f);
+        if (type[0] && strcmp(type, "ssh-ed25519") != 0) {
+                log_warning("Host key %s is %s, but the SSH server offers Ed25519 host keys only (kairos-recovery(8)): "
+                            "using a key made for this boot instead.", path, type);
+                return false;
+        }
+        return true;
+}
+
 /* The host key: the configured one, else one made for this boot in the
  * runtime directory (by the session helper, which holds libssh). */
 static int prepare_host_key(struct manager *m) {
@@ -281,7 +307,7 @@ static int prepare_host_key(struct manager *m) {
         FILE *f;
 
         snprintf(m->host_key, sizeof m->host_key, "%s", m->config.host_key);
-        if (!m->host_key[0] || access(m->host_key, R_OK) < 0) {
+        if (!configured_host_key_usable(m->host_key)) {
                 if (snprintf(m->host_key, sizeof m->host_key, "%.*s/host_ed25519_key", PATH_MAX - 32, m->dir) < 0)
                         return -EINVAL;
                 if (access(m->host_key, R_OK) < 0) {

@@ -6,6 +6,7 @@
 
 #include "hostkeys.h"
 #include "log.h"
+#include "ssh-policy.h"
 
 static const char *key_type_name(ssh_key key) {
         enum ssh_keytypes_e type = ssh_key_type(key);
@@ -27,6 +28,11 @@ int hostkeys_public(char *const *paths, size_t n, struct kairos_hello *hello) {
 
                 if (ssh_pki_import_privkey_file(paths[i], NULL, NULL, NULL, &key) != SSH_OK)
                         return log_error_errno(-EINVAL, "Cannot load host key %s.", paths[i]);
+                /* The SSH server leaves it out (and says so): so does the hello. */
+                if (!ssh_policy_host_key_allowed(key)) {
+                        ssh_key_free(key);
+                        continue;
+                }
                 type = key_type_name(key);
                 if (!type || ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK) {
                         ssh_key_free(key);

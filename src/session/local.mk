@@ -13,6 +13,7 @@ kairos_recovery_session_SOURCES = \
 	src/session/tunnel-transport.c src/session/tunnel-transport.h \
 	src/session/server.h \
 	src/session/ssh-server.c \
+	src/session/ssh-policy.c src/session/ssh-policy.h \
 	src/session/auth.c \
 	src/session/authorized-keys.c src/session/authorized-keys.h \
 	src/session/channel.c \

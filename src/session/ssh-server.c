@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "ssh-policy.h"
 
 /* libssh reads at most 4 KiB per round (MAX_BUF_SIZE in its priv.h); a
  * busy connection gets several rounds per poll, but not so many that local
@@ -225,9 +226,35 @@ static void lookup_root(struct server *s) {
         s->home = strdup(home);
 }
 
+/* Loaded here rather than by libssh (SSH_BIND_OPTIONS_HOSTKEY), so that a
+ * key the algorithm policy does not serve is left out by name (the hello
+ * leaves it out too, hostkeys.c), instead of being offered under an
+ * algorithm no client may choose. 1 when loaded, 0 when left out, or
+ * -errno. */
+static int load_host_key(ssh_bind bind, const char *path) {
+        ssh_key key = NULL;
+
+        if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, &key) != SSH_OK)
+                return log_error_errno(-EINVAL, "Cannot load host key %s.", path);
+        if (!ssh_policy_host_key_allowed(key)) {
+                log_warning("Host key %s is of type %s: left out, the SSH algorithm policy serves Ed25519 host keys only.",
+                            path, ssh_key_type_to_char(ssh_key_type(key)));
+                ssh_key_free(key);
+                return 0;
+        }
+        /* Once accepted, the key is the bind's. */
+        if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) < 0) {
+                log_error("Cannot use host key %s: %s", path, ssh_get_error(bind));
+                ssh_key_free(key);
+                return -EINVAL;
+        }
+        return 1;
+}
+
 static int server_setup(struct server *s, int fd) {
         const char *verbosity = getenv("KAIROS_LIBSSH_LOG");
         bool no = false;
+        size_t n_keys = 0;
         ssh_bind bind;
         sigset_t mask;
         int r;
@@ -267,14 +294,23 @@ static int server_setup(struct server *s, int fd) {
         ssh_bind_options_set(bind, SSH_BIND_OPTIONS_BANNER, SESSION_SSH_VERSION);
         if (verbosity)
                 ssh_bind_options_set(bind, SSH_BIND_OPTIONS_LOG_VERBOSITY_STR, verbosity);
-        for (size_t i = 0; i < s->config->n_hostkeys; i++)
-                if (ssh_bind_options_set(bind, SSH_BIND_OPTIONS_HOSTKEY, s->config->hostkeys[i]) < 0) {
-                        r = log_error_errno(-EINVAL, "Cannot load host key %s: %s", s->config->hostkeys[i],
-                                            ssh_get_error(bind));
-                        ssh_bind_free(bind);
-                        server_end(s, "host key unusable");
-                        return r;
-                }
+        /* The algorithms offered: set once, here, for every connection. */
+        r = ssh_policy_apply(bind);
+        if (r < 0) {
+                ssh_bind_free(bind);
+                return r;
+        }
+        for (size_t i = 0; i < s->config->n_hostkeys && r >= 0; i++) {
+                r = load_host_key(bind, s->config->hostkeys[i]);
+                n_keys += r > 0;
+        }
+        if (r >= 0 && n_keys == 0)
+                r = log_error_errno(-ENOKEY, "No host key the SSH algorithm policy serves (Ed25519).");
+        if (r < 0) {
+                ssh_bind_free(bind);
+                server_end(s, "host key unusable");
+                return r;
+        }
         s->ssh = ssh_new();
         if (!s->ssh) {
                 ssh_bind_free(bind);

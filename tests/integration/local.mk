@@ -9,6 +9,7 @@ INTEGRATION_TESTS = \
 	tests/integration/direct-wins.sh \
 	tests/integration/relay-waiters.sh \
 	tests/integration/recovery-ssh.sh \
+	tests/integration/ssh-audit.sh \
 	tests/integration/recovery-abuse.sh \
 	tests/integration/recovery-helper-env.sh \
 	tests/integration/recovery-nspawn.sh \
