@@ -15,3 +15,8 @@ tests_unit_test_token_input_SOURCES = tests/unit/test-token-input.c \
 	src/bridge/token-input.c src/bridge/token-input.h
 tests_unit_test_token_input_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 tests_unit_test_token_input_LDADD = $(QRIMAGE_LIBS) $(SHARED_LIBS)
+
+# Proxy URLs are shown without their credentials (proxy-url.h).
+check_PROGRAMS += tests/unit/test-proxy-url
+TESTS += tests/unit/test-proxy-url
+tests_unit_test_proxy_url_LDADD = $(DIAL_LIBS)
