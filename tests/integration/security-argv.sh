@@ -59,7 +59,9 @@ CONSOLE="ttyKA$$"
 touch "/dev/$CONSOLE" || fail "cannot create /dev/$CONSOLE"
 at_cleanup "rm -f /dev/$CONSOLE"
 mount --bind "$(cat "$WORK/console-name")" "/dev/$CONSOLE" || fail "cannot mount the pty on /dev/$CONSOLE"
-at_cleanup "umount /dev/$CONSOLE"
+# Lazily: the daemon still holds the console when cleanup runs, and a
+# mount point cannot be removed (the file would outlive the namespace).
+at_cleanup "umount -l /dev/$CONSOLE"
 
 bg plymouthd --no-daemon --no-boot-log --tty="$(cat "$WORK/splash-name")" --ignore-serial-consoles \
 	--kernel-command-line="splash plymouth.ignore-udev plymouth.splash=details" >"$WORK/plymouthd.log" 2>&1
