@@ -7,3 +7,16 @@ kairos_bridge_SOURCES = \
 	src/bridge/token-input.c src/bridge/token-input.h
 kairos_bridge_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 kairos_bridge_LDADD = $(QRIMAGE_LIBS) $(DIAL_LIBS)
+
+# The token given as text is wiped once decoded (token-input.h).
+check_PROGRAMS += tests/unit/test-token-input
+TESTS += tests/unit/test-token-input
+tests_unit_test_token_input_SOURCES = tests/unit/test-token-input.c \
+	src/bridge/token-input.c src/bridge/token-input.h
+tests_unit_test_token_input_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
+tests_unit_test_token_input_LDADD = $(QRIMAGE_LIBS) $(SHARED_LIBS)
+
+# Proxy URLs are shown without their credentials (proxy-url.h).
+check_PROGRAMS += tests/unit/test-proxy-url
+TESTS += tests/unit/test-proxy-url
+tests_unit_test_proxy_url_LDADD = $(DIAL_LIBS)

@@ -27,7 +27,7 @@
 
 static struct {
         enum token_source source;
-        const char *where;
+        char *where; /* a path, or our copy of the token's text (text_source()) */
         const char *listen;
         bool allow_remote, stdio, show_token, direct_only, relay_only;
         unsigned timeout_sec;
@@ -67,11 +67,33 @@ static void help(void) {
                "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
 }
 
-static int set_source(enum token_source s, const char *where) {
+static bool text_source(enum token_source s) {
+        return s == TOKEN_FROM_ENV || s == TOKEN_FROM_ARGUMENT;
+}
+
+/* Our copy of a token given as text: wiped, then freed. token_input_read()
+ * wipes it as soon as it is decoded; this is for the ways out before. */
+static void forget_text(void) {
+        if (text_source(arg.source) && arg.where) {
+                sodium_memzero(arg.where, strlen(arg.where));
+                free(arg.where);
+        }
+        arg.where = NULL;
+}
+
+/* where: for a text source, a copy of the text that arg now owns (wiped and
+ * freed on error too). */
+static int set_source(enum token_source s, char *where) {
         if (arg.source != TOKEN_FROM_NONE && arg.source != TOKEN_FROM_ENV) {
                 log_error("Give the token one way only.");
+                if (text_source(s) && where) {
+                        sodium_memzero(where, strlen(where));
+                        free(where);
+                }
                 return -EINVAL;
         }
+        /* An option overrides $KAIROS_TOKEN: its copy goes now. */
+        forget_text();
         arg.source = s;
         arg.where = where;
         return 0;
@@ -120,12 +142,17 @@ static int parse_argv(int argc, char **argv) {
                         break;
                 case ARG_TOKEN:
                         if (!strcmp(optarg, "-")) {
-                                if (set_source(TOKEN_FROM_STDIN, "-") < 0)
+                                if (set_source(TOKEN_FROM_STDIN, optarg) < 0)
                                         return -EINVAL;
                         } else {
-                                if (set_source(TOKEN_FROM_ARGUMENT, strdup(optarg)) < 0)
-                                        return -EINVAL;
+                                char *copy = strdup(optarg);
+
+                                /* Scrubbed first, whatever happens next. */
                                 token_input_scrub(optarg);
+                                if (!copy)
+                                        return -ENOMEM;
+                                if (set_source(TOKEN_FROM_ARGUMENT, copy) < 0)
+                                        return -EINVAL;
                         }
                         break;
                 case 'l': arg.listen = optarg; break;
@@ -167,11 +194,14 @@ static int parse_argv(int argc, char **argv) {
                         return -EINVAL;
                 }
         if (optind < argc) {
-                if (optind + 1 < argc || set_source(TOKEN_FROM_ARGUMENT, strdup(argv[optind])) < 0) {
+                char *copy = optind + 1 < argc ? NULL : strdup(argv[optind]);
+
+                for (int k = optind; k < argc; k++)
+                        token_input_scrub(argv[k]);
+                if (!copy || set_source(TOKEN_FROM_ARGUMENT, copy) < 0) {
                         log_error("One token at most; see kairos-bridge --help.");
                         return -EINVAL;
                 }
-                token_input_scrub(argv[optind]);
         }
         if (arg.direct_only && arg.relay_only) {
                 log_error("--direct-only and --relay-only exclude each other.");
@@ -298,6 +328,7 @@ static int run(void) {
         bool tries_relay;
 
         r = token_input_read(arg.source, arg.where, &token);
+        forget_text(); /* already wiped: only freed */
         if (r != 0)
                 return r;
         if (arg.show_token) {
@@ -404,7 +435,9 @@ int main(int argc, char **argv) {
         if (sodium_init() < 0)
                 return EX_SOFTWARE;
         r = parse_argv(argc, argv);
-        if (r <= 0)
+        if (r <= 0) {
+                forget_text();
                 return r < 0 ? EX_USAGE : 0;
+        }
         return run();
 }

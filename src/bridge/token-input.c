@@ -59,7 +59,7 @@ static void text_wipe(char (*text)[TEXT_SIZE]) {
         sodium_memzero(*text, sizeof *text);
 }
 
-int token_input_read(enum token_source source, const char *where, struct kairos_token *t) {
+int token_input_read(enum token_source source, char *where, struct kairos_token *t) {
         _cleanup_(text_wipe) char text[TEXT_SIZE];
         int r, fd, code;
 
@@ -99,6 +99,7 @@ int token_input_read(enum token_source source, const char *where, struct kairos_
         case TOKEN_FROM_ENV:
         case TOKEN_FROM_ARGUMENT:
                 snprintf(text, sizeof text, "%s", where);
+                sodium_memzero(where, strlen(where));
                 code = decode(text, source == TOKEN_FROM_ENV ? "$KAIROS_TOKEN" : "the token argument", t);
                 break;
         default:

@@ -20,8 +20,15 @@ enum token_source {
 
 /* Reads and decodes the token. On error, prints one clear message and
  * returns the sysexits code to exit with (65 not a token, 66 no such file,
- * 74 cannot read); 0 on success. */
-int token_input_read(enum token_source source, const char *where, struct kairos_token *t);
+ * 74 cannot read); 0 on success.
+ *
+ * where: the picture's or the file's path, or, for TOKEN_FROM_ENV and
+ * TOKEN_FROM_ARGUMENT, the token's text itself (the caller's copy: argv and
+ * the environment are scrubbed). That text is wiped here, every byte up to
+ * its NUL, as soon as it is decoded, on success and on error alike: the
+ * decoded token is all the bridge needs, and a copy left in the heap for
+ * the whole run would be a root password in any core or memory dump. */
+int token_input_read(enum token_source source, char *where, struct kairos_token *t);
 
 /* Overwrites a command-line argument in place, so /proc/PID/cmdline no
  * longer shows it. */

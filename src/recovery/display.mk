@@ -11,10 +11,12 @@ DISPLAY_LIBS = $(QRENCODE_LIBS) $(PNG_LIBS)
 noinst_LIBRARIES += libkairos-display.a
 libkairos_display_a_SOURCES = \
 	src/recovery/display.h src/recovery/display.c src/recovery/display-layout.c \
-	src/recovery/plymouth.h src/recovery/plymouth.c
+	src/recovery/plymouth.h src/recovery/plymouth.c \
+	src/recovery/plymouth-protocol.h src/recovery/plymouth-protocol.c
 RECOVERY_DISPLAY_LIBS = libkairos-display.a $(SHARED_LIBS) $(DISPLAY_LIBS)
 
-DISPLAY_UNIT_TESTS = tests/unit/test-qr tests/unit/test-display tests/unit/test-display-writer
+DISPLAY_UNIT_TESTS = tests/unit/test-qr tests/unit/test-display tests/unit/test-display-writer \
+	tests/unit/test-plymouth-protocol
 check_PROGRAMS += $(DISPLAY_UNIT_TESTS)
 TESTS += $(DISPLAY_UNIT_TESTS)
 tests_unit_test_qr_CFLAGS = $(AM_CFLAGS) $(PNG_CFLAGS)
@@ -25,6 +27,8 @@ tests_unit_test_display_SOURCES = tests/unit/test-display.c tests/unit/display-s
 tests_unit_test_display_writer_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
 tests_unit_test_display_writer_LDADD = $(RECOVERY_DISPLAY_LIBS)
 tests_unit_test_display_writer_SOURCES = tests/unit/test-display-writer.c tests/unit/display-sample.h
+tests_unit_test_plymouth_protocol_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
+tests_unit_test_plymouth_protocol_LDADD = $(RECOVERY_DISPLAY_LIBS)
 
 # Tools for the integration tests. halfblock-to-png knows only terminals and
 # the four glyphs, not the renderer: it links libpng alone.

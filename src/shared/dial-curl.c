@@ -9,6 +9,7 @@
 
 #include "dial-curl.h"
 #include "macro.h"
+#include "proxy-url.h"
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -34,8 +35,8 @@ void curl_dial_proxy_for(const char *host, char *out, size_t size) {
         const char *proxy = proxy_from_env();
 
         /* What libcurl decides with NOPROXY is not exposed; this only names
-         * the candidate for log lines. */
-        snprintf(out, size, "%s", proxy ? proxy : "");
+         * the candidate for log lines: without its password. */
+        proxy_url_redact(proxy ? proxy : "", out, size);
         (void) host;
 }
 
@@ -60,7 +61,7 @@ void curl_dial_init(void) {
 
 int curl_dial(const char *host, uint16_t port, usec_t timeout, const volatile int *cancel,
               char *err, size_t err_size) {
-        char url[300], errbuf[CURL_ERROR_SIZE] = "";
+        char url[300], errbuf[CURL_ERROR_SIZE] = "", shown[300];
         const char *proxy = proxy_from_env(), *no_proxy = env_either("no_proxy", "NO_PROXY");
         curl_socket_t fd = CURL_SOCKET_BAD, keep = CURL_SOCKET_BAD;
         CURL *c;
@@ -68,9 +69,16 @@ int curl_dial(const char *host, uint16_t port, usec_t timeout, const volatile in
         int r;
 
         curl_dial_init();
+        /* The proxy as our messages show it: never its password. */
+        proxy_url_redact(proxy, shown, sizeof shown);
         if (proxy && !strncasecmp(proxy, "https://", 8)) {
-                snprintf(err, err_size, "proxy %s is reached over TLS, which kairos-bridge does not support; use an http:// proxy", proxy);
+                snprintf(err, err_size, "proxy %s is reached over TLS, which kairos-bridge does not support; use an http:// proxy", shown);
                 return -EPROTONOSUPPORT;
+        }
+        if (proxy_url_ambiguous(proxy)) {
+                snprintf(err, err_size, "proxy %s: its user name or password holds '@', '/', '?' or '#'; write them as %%40, %%2F, %%3F, %%23",
+                         shown);
+                return -EINVAL;
         }
 
         /* CONNECT_ONLY with http:// makes a TCP connection, tunnelled
@@ -123,7 +131,7 @@ int curl_dial(const char *host, uint16_t port, usec_t timeout, const volatile in
         }
         if (r < 0) {
                 snprintf(err, err_size, "%s%s%s", errbuf[0] ? errbuf : curl_easy_strerror(cc),
-                         proxy ? " (through proxy " : "", proxy ? proxy : "");
+                         proxy ? " (through proxy " : "", proxy ? shown : "");
                 if (proxy)
                         strncat(err, ")", err_size - strlen(err) - 1);
         }

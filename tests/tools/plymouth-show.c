@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* plymouth.h on an sd-event loop, as the daemon uses it:
  *
- *   plymouth-show [--client PATH] [--timeout-ms N] PASSWORD
+ *   plymouth-show [--socket NAME] [--timeout-ms N] PASSWORD
  *
  * shows the message and hides the splash, while a 10 ms timer on the same
  * loop measures how long the loop was ever kept from running. Prints
@@ -43,7 +43,7 @@ static int on_guard(sd_event_source *s, uint64_t usec, void *userdata) {
 
 int main(int argc, char **argv) {
         static const struct option options[] = {
-                { "client", required_argument, NULL, 'c' },
+                { "socket", required_argument, NULL, 's' },
                 { "timeout-ms", required_argument, NULL, 't' },
                 { "verbose", no_argument, NULL, 'v' },
                 {}
@@ -51,25 +51,25 @@ int main(int argc, char **argv) {
         _cleanup_(sd_event_source_disable_unrefp) sd_event_source *tick = NULL, *guard = NULL;
         _cleanup_(sd_event_unrefp) sd_event *e = NULL;
         _cleanup_plymouth_ struct plymouth *p = NULL;
-        const char *client = NULL;
+        const char *socket_name = NULL;
         usec_t timeout = 0;
         int c, r;
 
         while ((c = getopt_long(argc, argv, "", options, NULL)) >= 0)
                 switch (c) {
-                case 'c': client = optarg; break;
+                case 's': socket_name = optarg; break;
                 case 't': timeout = (usec_t) atoi(optarg) * USEC_PER_MSEC; break;
                 case 'v': log_set_max_level(LOG_DEBUG); break;
                 default: return 64;
                 }
         if (optind + 1 != argc) {
-                fprintf(stderr, "usage: plymouth-show [--client PATH] [--timeout-ms N] PASSWORD\n");
+                fprintf(stderr, "usage: plymouth-show [--socket NAME] [--timeout-ms N] PASSWORD\n");
                 return 64;
         }
 
         if (sd_event_new(&e) < 0 || plymouth_new(e, on_done, e, &p) < 0)
                 return 70;
-        if (client && plymouth_set_client(p, client) < 0)
+        if (socket_name && plymouth_set_socket(p, socket_name) < 0)
                 return 70;
         plymouth_set_timeout(p, timeout);
         last_tick = now_usec();
