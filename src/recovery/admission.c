@@ -83,13 +83,14 @@ int admission_pick_victim(const struct admission_entry *e, size_t n, enum admiss
         return victim;
 }
 
-static struct admission_failures *lookup(struct admission_penalties *p, const char *source, usec_t now, bool create) {
+static struct admission_failures *lookup(struct admission_penalties *p, enum admission_path path, const char *source,
+                                         usec_t now, bool create) {
         struct admission_failures *stalest = &p->table[0];
 
         for (size_t i = 0; i < ADMISSION_PENALTY_SOURCES; i++) {
                 struct admission_failures *f = &p->table[i];
 
-                if (f->source[0] && !strcmp(f->source, source)) {
+                if (f->source[0] && f->path == path && !strcmp(f->source, source)) {
                         if (now - f->window_start > ADMISSION_PENALTY_WINDOW) {
                                 f->window_start = now;
                                 f->failures = 0;
@@ -104,23 +105,25 @@ static struct admission_failures *lookup(struct admission_penalties *p, const ch
                 return NULL;
         /* Forgetting the stalest source lets it start over: the table
          * bounds our memory, and a penalty only slows a guesser down. */
-        *stalest = (struct admission_failures) { .window_start = now };
+        *stalest = (struct admission_failures) { .path = path, .window_start = now };
         snprintf(stalest->source, sizeof stalest->source, "%s", source);
         return stalest;
 }
 
-void admission_penalty_note(struct admission_penalties *p, const char *source, usec_t now) {
-        lookup(p, source, now, true)->failures++;
+void admission_penalty_note(struct admission_penalties *p, enum admission_path path, const char *source, usec_t now) {
+        lookup(p, path, source, now, true)->failures++;
 }
 
-unsigned admission_penalty_count(struct admission_penalties *p, const char *source, usec_t now) {
-        struct admission_failures *f = lookup(p, source, now, false);
+unsigned admission_penalty_count(struct admission_penalties *p, enum admission_path path, const char *source,
+                                 usec_t now) {
+        struct admission_failures *f = lookup(p, path, source, now, false);
 
         return f ? f->failures : 0;
 }
 
-bool admission_penalty_first_refusal(struct admission_penalties *p, const char *source, usec_t now) {
-        struct admission_failures *f = lookup(p, source, now, false);
+bool admission_penalty_first_refusal(struct admission_penalties *p, enum admission_path path, const char *source,
+                                     usec_t now) {
+        struct admission_failures *f = lookup(p, path, source, now, false);
 
         if (!f || f->refusal_told)
                 return false;

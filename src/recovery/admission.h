@@ -77,13 +77,15 @@ void admission_source(const struct sockaddr *sa, socklen_t len, char *out, size_
 int admission_pick_victim(const struct admission_entry *entries, size_t n, enum admission_path path,
                           const char *source, const struct admission_limits *limits);
 
-/* Failures per source and minute: password failures and failed tunnel
- * handshakes (including helpers dropped for a newcomer). */
+/* Failures per path, source and minute: password failures and failed
+ * tunnel handshakes (including helpers dropped for a newcomer). Per path: a
+ * flood of the tunnel port does not close plain SSH to its source. */
 #define ADMISSION_PENALTY_WINDOW (60 * USEC_PER_SEC)
 #define ADMISSION_PENALTY_SOURCES 64
 
 struct admission_penalties {
         struct admission_failures {
+                enum admission_path path;
                 char source[ADMISSION_SOURCE_MAX];
                 usec_t window_start;
                 unsigned failures;
@@ -91,9 +93,11 @@ struct admission_penalties {
         } table[ADMISSION_PENALTY_SOURCES];
 };
 
-void admission_penalty_note(struct admission_penalties *p, const char *source, usec_t now);
-/* Failures of source in the current minute (0 after it). */
-unsigned admission_penalty_count(struct admission_penalties *p, const char *source, usec_t now);
+void admission_penalty_note(struct admission_penalties *p, enum admission_path path, const char *source, usec_t now);
+/* Failures of source on path in the current minute (0 after it). */
+unsigned admission_penalty_count(struct admission_penalties *p, enum admission_path path, const char *source,
+                                 usec_t now);
 /* true the first time in its window that source is refused: said once a
  * source and minute, however many strangers fill the journal otherwise. */
-bool admission_penalty_first_refusal(struct admission_penalties *p, const char *source, usec_t now);
+bool admission_penalty_first_refusal(struct admission_penalties *p, enum admission_path path, const char *source,
+                                     usec_t now);

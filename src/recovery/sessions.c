@@ -117,7 +117,7 @@ static void handshake_done(struct session *x, bool ok) {
                 return;
         x->handshake_told = true;
         if (!ok && x->origin.path != ADMISSION_RELAY)
-                admission_penalty_note(&s->penalties, x->origin.source, now_usec());
+                admission_penalty_note(&s->penalties, x->origin.path, x->origin.source, now_usec());
         if (s->cb.handshake)
                 s->cb.handshake(s->userdata, &x->origin, ok);
 }
@@ -145,7 +145,7 @@ static void handle_event(struct session *x, char *line) {
                 handshake_done(x, false);
         } else if (!strcmp(line, "auth-failed")) {
                 if (x->transport == SESSION_SSH)
-                        admission_penalty_note(&s->penalties, x->origin.source, now_usec());
+                        admission_penalty_note(&s->penalties, x->origin.path, x->origin.source, now_usec());
                 log_struct(LOG_WARNING, 0, MESSAGE_ID_AUTH_FAILED, fields,
                            "Session %u: authentication failed (%s) from %s (%s).", x->id, arg ? arg : "?",
                            x->origin.peer, transport_name(x->transport));
@@ -245,7 +245,7 @@ static void drop(struct session *x, const char *why) {
         cut(x, true);
         handshake_done(x, false);
         if (x->transport == SESSION_SSH)
-                admission_penalty_note(&s->penalties, x->origin.source, now_usec());
+                admission_penalty_note(&s->penalties, x->origin.path, x->origin.source, now_usec());
 }
 
 /* Makes room for a newcomer on origin's path, by the rules of admission.h. */
@@ -281,7 +281,7 @@ static const char *refused(struct sessions *s, const struct session_origin *o, c
 
         if (o->path == ADMISSION_RELAY)
                 return NULL; /* the relay waiters back off per slot instead */
-        f = admission_penalty_count(&s->penalties, o->source, now_usec());
+        f = admission_penalty_count(&s->penalties, o->path, o->source, now_usec());
         if (f < FAILURES_PER_WINDOW)
                 return NULL;
         snprintf(why, size, "%u failed %s from %s in the last minute", f,
@@ -298,9 +298,10 @@ int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
 
         if (refused(s, o, why, sizeof why)) {
                 s->dropped++;
-                if (admission_penalty_first_refusal(&s->penalties, o->source, now_usec()))
+                if (admission_penalty_first_refusal(&s->penalties, o->path, o->source, now_usec()))
                         log_struct(LOG_WARNING, 0, MESSAGE_ID_CONNECTION_DROPPED, NULL,
-                                   "Refusing connections from %s for the rest of the minute: %s.", o->source, why);
+                                   "Refusing %s connections from %s for the rest of the minute: %s.",
+                                   admission_path_name(o->path), o->source, why);
                 if (transport == SESSION_TUNNEL)
                         tell_busy(fd);
                 close(fd);

@@ -19,7 +19,8 @@ FUZZ_REPLAYS = \
 	tests/fuzz/replay-record \
 	tests/fuzz/replay-hello \
 	tests/fuzz/replay-relay-reply \
-	tests/fuzz/replay-noise-handshake
+	tests/fuzz/replay-noise-handshake \
+	tests/fuzz/replay-proxy-url
 check_PROGRAMS += $(FUZZ_REPLAYS)
 TESTS += $(FUZZ_REPLAYS)
 
@@ -33,6 +34,8 @@ tests_fuzz_replay_relay_reply_SOURCES = tests/fuzz/fuzz-relay-reply.c $(FUZZ_REP
 tests_fuzz_replay_relay_reply_LDADD = $(SHARED_LIBS)
 tests_fuzz_replay_noise_handshake_SOURCES = tests/fuzz/fuzz-noise-handshake.c $(FUZZ_REPLAY)
 tests_fuzz_replay_noise_handshake_LDADD = $(SHARED_LIBS)
+tests_fuzz_replay_proxy_url_SOURCES = tests/fuzz/fuzz-proxy-url.c src/shared/proxy-url.c $(FUZZ_REPLAY)
+tests_fuzz_replay_proxy_url_LDADD = $(SHARED_LIBS)
 
 # The corpora, whole directories, for make distcheck.
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/README.md
@@ -57,7 +60,8 @@ noinst_PROGRAMS += \
 	tests/fuzz/fuzz-record \
 	tests/fuzz/fuzz-hello \
 	tests/fuzz/fuzz-relay-reply \
-	tests/fuzz/fuzz-noise-handshake
+	tests/fuzz/fuzz-noise-handshake \
+	tests/fuzz/fuzz-proxy-url
 
 tests_fuzz_fuzz_token_SOURCES = tests/fuzz/fuzz-token.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_token_CFLAGS = $(FUZZ_COMPILE)
@@ -79,4 +83,8 @@ tests_fuzz_fuzz_noise_handshake_SOURCES = tests/fuzz/fuzz-noise-handshake.c $(FU
 tests_fuzz_fuzz_noise_handshake_CFLAGS = $(FUZZ_COMPILE)
 tests_fuzz_fuzz_noise_handshake_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_noise_handshake_LDADD = $(FUZZ_LINK_LIBS)
+tests_fuzz_fuzz_proxy_url_SOURCES = tests/fuzz/fuzz-proxy-url.c src/shared/proxy-url.c $(FUZZ_COMMON)
+tests_fuzz_fuzz_proxy_url_CFLAGS = $(FUZZ_COMPILE)
+tests_fuzz_fuzz_proxy_url_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_proxy_url_LDADD = $(FUZZ_LINK_LIBS)
 endif

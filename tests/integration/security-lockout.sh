@@ -205,7 +205,7 @@ rc=0
 grep -q "busy and refused us.*This is not about the token" "$WORK/g-bridge.log" ||
 	fail "(g) the bridge did not say the machine is busy: $(tail -n 2 "$WORK/g-bridge.log")"
 if grep -q "token was rejected" "$WORK/g-bridge.log"; then fail "(g) the bridge blamed the token"; fi
-grep -q "Refusing connections from 127.0.0.1 for the rest of the minute: .* failed or dropped handshakes" \
+grep -q "Refusing direct connections from 127.0.0.1 for the rest of the minute: .* failed or dropped handshakes" \
 	"$WORK/recovery.log" || fail "(g) the daemon did not log why it refused the address"
 
 kill -0 "$daemon" || fail "the daemon died"

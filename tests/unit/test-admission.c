@@ -124,17 +124,23 @@ int main(void) {
                 usec_t t = 1000 * USEC_PER_SEC;
 
                 for (int i = 0; i < 30; i++)
-                        admission_penalty_note(&p, "10.0.0.66", t);
-                tap_ok(admission_penalty_count(&p, "10.0.0.66", t + USEC_PER_SEC) == 30, "failures are counted per source");
-                tap_ok(admission_penalty_count(&p, "10.0.0.9", t) == 0, "another source has none");
-                tap_ok(admission_penalty_count(&p, "10.0.0.66", t + ADMISSION_PENALTY_WINDOW + 1) == 0,
+                        admission_penalty_note(&p, ADMISSION_DIRECT, "10.0.0.66", t);
+                tap_ok(admission_penalty_count(&p, ADMISSION_DIRECT, "10.0.0.66", t + USEC_PER_SEC) == 30,
+                       "failures are counted per source");
+                tap_ok(admission_penalty_count(&p, ADMISSION_DIRECT, "10.0.0.9", t) == 0, "another source has none");
+                tap_ok(admission_penalty_count(&p, ADMISSION_SSH, "10.0.0.66", t) == 0,
+                       "failed handshakes on the tunnel port do not count against plain SSH from the same source");
+                tap_ok(admission_penalty_first_refusal(&p, ADMISSION_DIRECT, "10.0.0.66", t) &&
+                       !admission_penalty_first_refusal(&p, ADMISSION_DIRECT, "10.0.0.66", t + 1),
+                       "a refusal is said once in its minute");
+                tap_ok(admission_penalty_count(&p, ADMISSION_DIRECT, "10.0.0.66", t + ADMISSION_PENALTY_WINDOW + 1) == 0,
                        "a minute later the count starts over");
                 for (int i = 0; i < 200; i++) {
                         char src[32];
                         snprintf(src, sizeof src, "10.1.%d.%d", i / 256, i % 256);
-                        admission_penalty_note(&p, src, t + (usec_t) i);
+                        admission_penalty_note(&p, ADMISSION_SSH, src, t + (usec_t) i);
                 }
-                tap_ok(admission_penalty_count(&p, "10.1.0.199", t + 200) == 1,
+                tap_ok(admission_penalty_count(&p, ADMISSION_SSH, "10.1.0.199", t + 200) == 1,
                        "a table of %d sources keeps the newest when more come", ADMISSION_PENALTY_SOURCES);
         }
         return tap_done();
