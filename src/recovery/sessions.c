@@ -361,7 +361,10 @@ unsigned sessions_end_unauthenticated(struct sessions *s) {
         for (struct session *x = s->list; x; x = x->next) {
                 if (x->state == SESSION_AUTHENTICATED || x->conn < 0)
                         continue;
-                /* No "busy": the old token is what is wrong now. */
+                /* No "busy": the old token is what is wrong now. Nor a
+                 * failed handshake to count: it was ended here, on the old
+                 * secret's relay channels, which are gone. */
+                x->handshake_told = true;
                 cut(x, false);
                 x->conn = safe_close(x->conn);
                 n++;
