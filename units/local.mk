@@ -3,9 +3,10 @@ systemdsystemunit_DATA = \
 	units/kairos-recovery.target \
 	units/kairos-recovery.service \
 	units/kairos-recovery.socket \
-	units/kairos-recovery-ssh.socket
+	units/kairos-recovery-ssh.socket \
+	units/kairos-recovery-shell@.service
 EXTRA_DIST += units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
-	units/kairos-recovery-ssh.socket
+	units/kairos-recovery-ssh.socket units/kairos-recovery-shell@.service
 CLEANFILES += units/kairos-recovery.service
 
 # Paths substituted at build time, so that they follow --prefix.

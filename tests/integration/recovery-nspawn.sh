@@ -83,7 +83,7 @@ nspawn_run systemctl is-active -q kairos-bridge-test || fail "kairos-bridge is n
 bstatus=$(nspawn_run systemctl show -p StatusText --value kairos-bridge-test)
 case "$bstatus" in "Reachable via direct 127.0.0.1:7140"*) ;; *) fail "kairos-bridge's status is '$bstatus'" ;; esac
 nspawn_run journalctl -u kairos-bridge-test -o json --no-pager >"$WORK/bridge-journal.json"
-grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50611"' "$WORK/bridge-journal.json" || fail "no 'reachable' entry with its MESSAGE_ID in the journal"
+grep -q '"MESSAGE_ID":"b5b3b3e221294f968ec879be031c6923"' "$WORK/bridge-journal.json" || fail "no 'reachable' entry with its MESSAGE_ID in the journal"
 grep -q '"KAIROS_LISTEN":"127.0.0.1:2200"' "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_LISTEN"
 grep -q '"KAIROS_PATH":"direct 127.0.0.1:7140"' "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_PATH"
 grep -q "\"KAIROS_HOSTNAME\":\"$(nspawn_run hostname)\"" "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_HOSTNAME"
@@ -95,7 +95,7 @@ pwfile=$(sed -n 's/.*SSH access password is in \([^"]*\)".*/\1/p' "$WORK/bridge-
 [ "$(nspawn_run stat -c %a "$pwfile")" = 600 ] || fail "the password file $pwfile is not 0600"
 [ "$(nspawn_run cat "$pwfile")" = "$password" ] || fail "the password file does not hold the password"
 nspawn_run systemctl stop kairos-bridge-test
-nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50613"' ||
+nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"c7d4a0c792484d61b3d3016c4566678f"' ||
 	fail "kairos-bridge did not log its clean stop"
 
 # The watchdog is fed, and a reload re-reads the configuration and keeps the token.
@@ -125,8 +125,8 @@ if cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token); then
 	fail "rotate did not change the token"
 fi
 nspawn_run journalctl -u kairos-recovery -o json --no-pager >"$WORK/journal.json"
-grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50607"' "$WORK/journal.json" || fail "no token-rotated entry in the journal"
-grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50604"' "$WORK/journal.json" || fail "no session-opened entry in the journal"
+grep -q '"MESSAGE_ID":"8af372594a2444c5b0ff6019c6151638"' "$WORK/journal.json" || fail "no token-rotated entry in the journal"
+grep -q '"MESSAGE_ID":"3d98442d61de4d9fb66cfc73ad37c1fb"' "$WORK/journal.json" || fail "no session-opened entry in the journal"
 if grep -q "$password" "$WORK/journal.json"; then
 	fail "the password is in the journal"
 fi
