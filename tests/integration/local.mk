@@ -19,6 +19,7 @@ INTEGRATION_TESTS = \
 	tests/integration/no-relay.sh \
 	tests/integration/recovery-cli.sh \
 	tests/integration/journal-catalog.sh \
+	tests/integration/relay-unreachable.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
