@@ -7,7 +7,8 @@ BOOT_TESTS = \
 	tests/boot/dracut-module.sh \
 	tests/boot/grub-entry.sh \
 	tests/boot/network-generator.sh \
-	tests/boot/installed-boot.sh
+	tests/boot/installed-boot.sh \
+	tests/boot/installed-nm.sh
 TESTS += $(BOOT_TESTS)
 EXTRA_DIST += $(BOOT_TESTS) tests/boot/lib-boot.sh tests/boot/qemu-boot.sh tests/boot/screen-frame.py
 

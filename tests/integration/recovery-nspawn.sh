@@ -130,4 +130,32 @@ grep -q '"MESSAGE_ID":"3d98442d61de4d9fb66cfc73ad37c1fb"' "$WORK/journal.json" |
 if grep -q "$password" "$WORK/journal.json"; then
 	fail "the password is in the journal"
 fi
-pass "target started, status '$status', ssh plain/tunnel/relay from outside, kairos-bridge under systemd-run (status, journal fields, no password), watchdog fed, reload keeps the token, restart keeps the token, rotate changes it"
+# Stopped at shutdown although it has no default dependencies.
+deps=$(nspawn_run systemctl show -p Conflicts -p Before kairos-recovery.service kairos-recovery.socket)
+[ "$(echo "$deps" | grep -c 'shutdown.target')" = 4 ] || fail "the service and socket are not ordered against shutdown.target: $deps"
+[ "$(nspawn_run systemctl show -p LoadState --value kairos-recovery-shell@tty2.service)" = loaded ] ||
+	fail "the local shell unit does not load"
+grep -q '"SYSLOG_IDENTIFIER":"kairos-recovery"' "$WORK/journal.json" || fail "the daemon's entries have no SYSLOG_IDENTIFIER=kairos-recovery"
+
+# Without its session helper the daemon stops with 72, systemd does not
+# restart it (restarting cannot help), and journalctl -x says what to do.
+nspawn_run journalctl --update-catalog || fail "journalctl --update-catalog failed in the container"
+nspawn_run mkdir -p /run/systemd/system/kairos-recovery.service.d
+nspawn_run sh -c 'printf "[Service]\nEnvironment=KAIROS_SESSION_HELPER=/nonexistent/helper\n" >/run/systemd/system/kairos-recovery.service.d/test.conf'
+nspawn_run systemctl daemon-reload
+nspawn_run systemctl restart kairos-recovery.service 2>/dev/null || true
+for _ in $(seq 300); do
+	[ "$(nspawn_run systemctl show -p ActiveState --value kairos-recovery)" = failed ] && break
+	sleep 0.1
+done
+props=$(nspawn_run systemctl show -p ActiveState -p ExecMainStatus -p NRestarts kairos-recovery)
+echo "$props" | grep -qx NRestarts=0 && echo "$props" | grep -qx ExecMainStatus=72 && echo "$props" | grep -qx ActiveState=failed ||
+	fail "without its helper the unit is not failed with 72 and no restart: $(echo "$props" | tr '\n' ' ')"
+nspawn_run journalctl -x -u kairos-recovery --no-pager >"$WORK/journal-x.txt"
+grep -q "The session helper /nonexistent/helper cannot be run" "$WORK/journal-x.txt" || fail "the journal does not name the missing helper"
+grep -q "Subject: kairos-recovery cannot run its session helper and stops" "$WORK/journal-x.txt" ||
+	fail "journalctl -x does not explain the failure: $(tail -n 20 "$WORK/journal-x.txt")"
+nspawn_run rm /run/systemd/system/kairos-recovery.service.d/test.conf
+nspawn_run systemctl daemon-reload
+
+pass "target started, status '$status', ssh plain/tunnel/relay from outside, kairos-bridge under systemd-run (status, journal fields, no password), watchdog fed, reload keeps the token, restart keeps the token, rotate changes it; shutdown ordering; no helper: failed 72, not restarted, explained by journalctl -x"
