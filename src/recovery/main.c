@@ -183,8 +183,8 @@ static int cmd_check_config(void) {
 
         problems = conf_load(&c, config_path, NULL, check_diag, NULL);
         if (problems > 0) {
-                fprintf(stderr, "%d problem%s: kairos-recovery would ignore %s.\n", problems,
-                        problems == 1 ? "" : "s", problems == 1 ? "it" : "them");
+                fprintf(stderr, "%d problem%s: kairos-recovery would start all the same, without what %s reported.\n",
+                        problems, problems == 1 ? "" : "s", problems == 1 ? "is" : "are");
                 return 1;
         }
         return 0;
