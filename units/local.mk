@@ -3,10 +3,16 @@ systemdsystemunit_DATA = \
 	units/kairos-recovery.target \
 	units/kairos-recovery.service \
 	units/kairos-recovery.socket \
-	units/kairos-recovery-ssh.socket
+	units/kairos-recovery-ssh.socket \
+	units/kairos-recovery-shell@.service
 EXTRA_DIST += units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
-	units/kairos-recovery-ssh.socket
+	units/kairos-recovery-ssh.socket units/kairos-recovery-shell@.service
 CLEANFILES += units/kairos-recovery.service
+
+# On the installed system: NetworkManager in a recovery boot (the generator's
+# comment says how).
+systemdgenerator_SCRIPTS = units/kairos-recovery-network-generator
+EXTRA_DIST += units/kairos-recovery-network-generator
 
 # Paths substituted at build time, so that they follow --prefix.
 units/kairos-recovery.service: units/kairos-recovery.service.in Makefile

@@ -109,7 +109,8 @@ static void add_words(struct text *t, const char *s) {
                 add(t, buf, n);
 }
 
-static void build_text(struct text *t, const struct display_info *i, bool blanks, size_t session_limit) {
+static void build_text(struct text *t, const struct display_info *i, enum display_form form, bool blanks,
+                       size_t session_limit) {
         char buf[WIDTH_MAX + 1], addr[INET6_ADDRSTRLEN + 16];
         unsigned listed = 0;
 
@@ -159,6 +160,15 @@ static void build_text(struct text *t, const struct display_info *i, bool blanks
         if (blanks)
                 add_str(t, "");
         add_words(t, DISPLAY_HELP);
+        /* Keys switch VTs only on a VT: a serial console has no tty2. Alt
+         * from a text VT, Ctrl+Alt from a graphical one (plymouth, X). */
+        if (form == DISPLAY_FORM_VT && !strncmp(i->local_shell, "tty", 3)) {
+                unsigned vt = 0;
+                if (sscanf(i->local_shell + 3, "%u", &vt) == 1 && vt >= 1 && vt <= 12) {
+                        snprintf(buf, sizeof buf, "Local root shell: Alt+F%u (Ctrl+Alt+F%u)", vt, vt);
+                        add_words(t, buf);
+                }
+        }
 }
 
 /* The token under the code: "KAIROS:" and groups of four, wrapped. */
@@ -240,14 +250,14 @@ int display_render(const struct display_info *i, const struct qr_code *qr_in, en
 
         /* Everything; else as many sessions as fit; else that without the
          * blank lines; whatever still does not fit is cut at the end. */
-        build_text(text, i, true, SIZE_MAX);
+        build_text(text, i, form, true, SIZE_MAX);
         if (text->n > text_budget) {
                 bool blanks = true;
                 for (int pass = 0; pass < 2 && text->n > text_budget; pass++) {
                         size_t base;
-                        build_text(text, i, blanks, 0);
+                        build_text(text, i, form, blanks, 0);
                         base = text->n;
-                        build_text(text, i, blanks, text_budget > base ? text_budget - base : 0);
+                        build_text(text, i, form, blanks, text_budget > base ? text_budget - base : 0);
                         blanks = false;
                 }
                 text->n = MIN(text->n, (size_t) text_budget);

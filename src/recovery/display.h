@@ -8,8 +8,8 @@
  * text under it in groups of four (what a person types, or pastes from a
  * serial log), and to the right of the code: the title, the SSH password,
  * the host name, the addresses with the tunnel port, the SSH host key
- * fingerprint, the relay status, the sessions connected now, and one line of
- * help. With the default token (QR version 4 or less) it fits 80x24: 37
+ * fingerprint, the relay status, the sessions connected now, one line of
+ * help, and on a VT the keys to the local shell (Alt+F2) when there is one. With the default token (QR version 4 or less) it fits 80x24: 37
  * columns of code, 2 of gap, 41 of text. Long values wrap under their
  * label (host name and relay status are cut with "..." instead). What does
  * not fit is taken away in a fixed order: the list of sessions shortens
@@ -77,6 +77,9 @@ struct display_info {
         unsigned n_sessions;                       /* connected now */
         char sessions[DISPLAY_SESSIONS_MAX][DISPLAY_FROM_MAX]; /* where from, the first ones */
         char relay[DISPLAY_RELAY_MAX];             /* relay status in a few words, or "" */
+        /* The VT of the local root shell ("tty2", kairos-recovery-shell@.service),
+         * or "": the VT form says which keys reach it. */
+        char local_shell[16];
 };
 
 /* Fills token, password, port and addresses from t; the rest stays.

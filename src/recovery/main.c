@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sysexits.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -33,12 +34,43 @@ static void help(void) {
                "  rotate       make the running daemon use a new token and password; the old\n"
                "               ones open nothing new (sessions already open stay)\n"
                "  show-config  print the effective configuration and where each value came from\n"
+               "  check-config check the configuration: print every problem, exit 1 if there is one\n"
                "\n"
                "  -c --config FILE  configuration file (default %s)\n"
                "  -h --help         this text\n"
                "     --version      the version\n"
                "\n"
                "See kairos-recovery(8) and kairos-recovery.conf(5).\n", CONF_DEFAULT_PATH);
+}
+
+/* The screen's frames end their lines with "\r\n", which a serial console
+ * or a terminal in raw mode needs. A pipe or a file (show | grep) gets
+ * plain lines; so does a terminal that turns "\n" into "\r\n" itself. */
+static bool stdout_needs_cr(void) {
+        struct termios t;
+
+        return isatty(STDOUT_FILENO) && tcgetattr(STDOUT_FILENO, &t) == 0 &&
+               !((t.c_oflag & OPOST) && (t.c_oflag & ONLCR));
+}
+
+static void put_frame(const char *screen) {
+        bool cr = stdout_needs_cr();
+
+        for (const char *p = screen; *p; p++)
+                if (cr || !(p[0] == '\r' && p[1] == '\n'))
+                        putchar(*p);
+}
+
+/* The runtime directory is root's (0700): tell a user who is not. */
+static int state_error(int r, const char *dir, const char *what) {
+        if (r == -EACCES || r == -EPERM) {
+                log_error("Permission denied reading %s/%s: run this command as root (sudo kairos-recovery …).",
+                          dir, what);
+                return EX_NOPERM;
+        }
+        log_error_errno(r, "Cannot read %s/%s: %m. Is kairos-recovery running (systemctl status kairos-recovery)?",
+                        dir, what);
+        return EX_UNAVAILABLE;
 }
 
 /* What the running daemon shows, from its runtime directory. */
@@ -54,10 +86,8 @@ static int cmd_show(void) {
         int r;
 
         r = state_read_file(dir, "token", text, sizeof text);
-        if (r < 0) {
-                log_error_errno(r, "Cannot read %s/token: %m. Is kairos-recovery running (systemctl status kairos-recovery)?", dir);
-                return r == -EACCES ? EX_NOPERM : EX_UNAVAILABLE;
-        }
+        if (r < 0)
+                return state_error(r, dir, "token");
         if (token_decode(text, &t, &err) < 0) {
                 log_error("%s/token: %s", dir, err.message);
                 return EX_DATAERR;
@@ -87,7 +117,7 @@ static int cmd_show(void) {
                 qr_free(q);
                 return EX_SOFTWARE;
         }
-        fputs(screen, stdout);
+        put_frame(screen);
         printf("\nToken:    %s\nPassword: %s\n", text, info.password);
         free(screen);
         qr_free(q);
@@ -103,7 +133,9 @@ static int cmd_rotate(void) {
         int r;
 
         r = state_read_file(dir, "pid", pid_text, sizeof pid_text);
-        if (r < 0 || (pid = strtol(pid_text, NULL, 10)) <= 1) {
+        if (r < 0)
+                return state_error(r, dir, "pid");
+        if ((pid = strtol(pid_text, NULL, 10)) <= 1) {
                 log_error("Cannot find the running daemon in %s/pid. Is kairos-recovery running?", dir);
                 return EX_UNAVAILABLE;
         }
@@ -126,11 +158,35 @@ static int cmd_show_config(void) {
         struct recovery_config c;
         char *text = NULL;
 
+        /* Problems go to stderr (or the journal) as the daemon logs them. */
         conf_load(&c, config_path, NULL, NULL, NULL);
         if (conf_render(&c, &text) < 0)
                 return EX_OSERR;
         fputs(text, stdout);
         free(text);
+        return 0;
+}
+
+static void check_diag(int level, const char *source, unsigned line, const char *message, void *userdata) {
+        if (line > 0)
+                fprintf(stderr, "%s:%u: %s\n", source, line, message);
+        else
+                fprintf(stderr, "%s: %s\n", source, message);
+}
+
+/* As sshd -t: every problem on stderr, exit 1 if there is any. The daemon
+ * would start all the same (it starts whatever the configuration says),
+ * but not as configured. */
+static int cmd_check_config(void) {
+        struct recovery_config c;
+        int problems;
+
+        problems = conf_load(&c, config_path, NULL, check_diag, NULL);
+        if (problems > 0) {
+                fprintf(stderr, "%d problem%s: kairos-recovery would start all the same, without what %s reported.\n",
+                        problems, problems == 1 ? "" : "s", problems == 1 ? "is" : "are");
+                return 1;
+        }
         return 0;
 }
 
@@ -142,7 +198,7 @@ static int cmd_run(void) {
         if (r >= 0)
                 r = manager_run(&m);
         manager_done(&m);
-        return r < 0 ? EX_SOFTWARE : 0;
+        return r < 0 ? (m.exit_status ?: EX_SOFTWARE) : 0;
 }
 
 int main(int argc, char **argv) {
@@ -184,6 +240,8 @@ int main(int argc, char **argv) {
                 return cmd_rotate();
         if (!strcmp(cmd, "show-config"))
                 return cmd_show_config();
+        if (!strcmp(cmd, "check-config"))
+                return cmd_check_config();
         log_error("Unknown command \"%s\"; see kairos-recovery --help.", cmd);
         return EX_USAGE;
 }

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sysexits.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -300,41 +301,62 @@ static bool configured_host_key_usable(const char *path) {
         return true;
 }
 
-/* The host key: the configured one, else one made for this boot in the
- * runtime directory (by the session helper, which holds libssh). */
-static int prepare_host_key(struct manager *m) {
+/* The public half of m->host_key, from its .pub file, and its fingerprint. */
+static int read_public_key(struct manager *m) {
         char pub[PATH_MAX + 8], line[2048];
         FILE *f;
 
-        snprintf(m->host_key, sizeof m->host_key, "%s", m->config.host_key);
-        if (!configured_host_key_usable(m->host_key)) {
-                if (snprintf(m->host_key, sizeof m->host_key, "%.*s/host_ed25519_key", PATH_MAX - 32, m->dir) < 0)
-                        return -EINVAL;
-                if (access(m->host_key, R_OK) < 0) {
-                        pid_t pid = fork();
-                        int status = 0;
-                        if (pid == 0) {
-                                execl(m->helper, "kairos-recovery-session", "--generate-host-key", m->host_key, (char *) NULL);
-                                _exit(127);
-                        }
-                        if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                                return host_key_fallback(m);
-                        log_info("Made a host key for this boot: %s.", m->host_key);
-                }
-        }
-        if (m->host_key_fd >= 0)
-                return 0;
         snprintf(pub, sizeof pub, "%s.pub", m->host_key);
         f = fopen(pub, "re");
-        if (!f || !fgets(line, sizeof line, f)) {
-                if (f)
-                        fclose(f);
-                return log_error_errno(-ENOENT, "Cannot read the host public key %s.", pub);
+        if (!f)
+                return negative_errno();
+        if (!fgets(line, sizeof line, f)) {
+                fclose(f);
+                return -ENODATA;
         }
         fclose(f);
         line[strcspn(line, "\n")] = '\0';
+        if (state_key_fingerprint(line, m->fingerprint, sizeof m->fingerprint) < 0)
+                return -EBADMSG;
         snprintf(m->host_public_key, sizeof m->host_public_key, "%s", line);
-        return state_key_fingerprint(line, m->fingerprint, sizeof m->fingerprint);
+        return 0;
+}
+
+/* The host key: the configured one, else one made for this boot in the
+ * runtime directory (by the session helper, which holds libssh), else one
+ * in memory. Whatever is wrong with the configured key, a key for this boot
+ * serves instead: the person at the console needs the QR code more than a
+ * stable fingerprint. Fails only when no key at all can be made. */
+static int prepare_host_key(struct manager *m) {
+        int r;
+
+        snprintf(m->host_key, sizeof m->host_key, "%s", m->config.host_key);
+        if (configured_host_key_usable(m->host_key)) {
+                r = read_public_key(m);
+                if (r >= 0)
+                        return 0;
+                log_warning_errno(r, "Cannot read %s.pub, the public half of the host key %s (%m): using a key made "
+                                  "for this boot instead.", m->host_key, m->host_key);
+        }
+        if (snprintf(m->host_key, sizeof m->host_key, "%.*s/host_ed25519_key", PATH_MAX - 32, m->dir) < 0)
+                return -EINVAL;
+        if (access(m->host_key, R_OK) < 0) {
+                pid_t pid = fork();
+                int status = 0;
+                if (pid == 0) {
+                        execl(m->helper, "kairos-recovery-session", "--generate-host-key", m->host_key, (char *) NULL);
+                        _exit(127);
+                }
+                if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                        return host_key_fallback(m);
+                log_info("Made a host key for this boot: %s.", m->host_key);
+        }
+        r = read_public_key(m);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot read %s.pub (%m): making a key in memory instead.", m->host_key);
+                return host_key_fallback(m);
+        }
+        return 0;
 }
 
 int manager_start(struct manager *m, const char *config_path) {
@@ -350,6 +372,16 @@ int manager_start(struct manager *m, const char *config_path) {
         snprintf(m->dir, sizeof m->dir, "%s", state_dir());
         if (!m->helper[0])
                 snprintf(m->helper, sizeof m->helper, "%s", getenv("KAIROS_SESSION_HELPER") ?: KAIROS_SESSION_HELPER);
+        /* Every connection and the host key need the helper: without it a QR
+         * code would send someone to a machine that cannot let them in. Say
+         * so plainly, and stop (the unit does not restart for this code). */
+        if (access(m->helper, X_OK) < 0) {
+                m->exit_status = EX_OSFILE;
+                return log_struct(LOG_ERR, -errno, MESSAGE_ID_HELPER_MISSING, NULL,
+                                  "The session helper %s cannot be run (%m): no connection could be served, so no QR "
+                                  "code is shown. Reinstall kairos (and, in the initramfs, run dracut -f again).",
+                                  m->helper);
+        }
         {
                 /* Into a newline-separated datagram and every bridge's hello:
                  * a name the bridge would refuse must not stop them all. */
@@ -392,8 +424,12 @@ int manager_start(struct manager *m, const char *config_path) {
         (void) state_write_file(m->dir, "pid", pid, strlen(pid), 0644);
 
         r = prepare_host_key(m);
-        if (r < 0)
-                log_warning("Without a host key no SSH session can start; the QR code is shown anyway.");
+        if (r < 0) {
+                m->exit_status = EX_CANTCREAT;
+                return log_struct(LOG_ERR, r, MESSAGE_ID_HOST_KEY_FAILED, NULL,
+                                  "No SSH host key: neither %s, nor one made for this boot in %s or in memory (%m). "
+                                  "No session could start, so no QR code is shown.", m->config.host_key, m->dir);
+        }
 
         listeners_open(&m->listeners, m->config.tunnel_port, m->config.plain_ssh ? m->config.plain_ssh_port : 0);
         refresh_token(m, true);

@@ -48,6 +48,9 @@ struct manager {
         struct plymouth *plymouth;
         char last_status[512];
         bool ready;
+        /* When manager_start() fails: the sysexits code for the cause
+         * (kairos-recovery(8) lists them), 0 for any other failure. */
+        int exit_status;
 };
 
 int manager_start(struct manager *m, const char *config_path);

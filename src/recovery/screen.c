@@ -23,6 +23,8 @@ static void fill_info(struct manager *m, struct display_info *i) {
         snprintf(i->password, sizeof i->password, "%s", m->password);
         snprintf(i->hostname, sizeof i->hostname, "%s", m->hostname);
         snprintf(i->fingerprint, sizeof i->fingerprint, "%s", m->fingerprint);
+        /* Set by kairos-recovery.service, whose target starts the shell. */
+        snprintf(i->local_shell, sizeof i->local_shell, "%s", getenv("KAIROS_LOCAL_SHELL") ?: "");
         i->n_sessions = m->sessions ? sessions_authenticated(m->sessions) : 0;
         for (size_t k = 0; m->sessions && sessions_get(m->sessions, k, &si); k++)
                 if (si.state == SESSION_AUTHENTICATED && n < DISPLAY_SESSIONS_MAX)

@@ -79,6 +79,17 @@ void auth_handle(struct server *s, ssh_message msg) {
                 ssh_message_reply_default(msg);
                 return;
         }
+        /* Every session is root's: a login as another name would still get
+         * root, so it is refused rather than silently mapped (and counts as
+         * a try, as an unknown user does in sshd). The client may ask again
+         * with another name: each request is checked. */
+        if (strcmp(ssh_message_auth_user(msg) ?: "", "root") != 0 &&
+            (ssh_message_subtype(msg) == SSH_AUTH_METHOD_PASSWORD || ssh_message_subtype(msg) == SSH_AUTH_METHOD_PUBLICKEY)) {
+                log_notice("User name \"%s\" refused from %s: only root can log in.", user, s->config->peer);
+                failure(s, msg, ssh_message_subtype(msg) == SSH_AUTH_METHOD_PASSWORD ? "password" : "publickey", user,
+                        false);
+                return;
+        }
         switch (ssh_message_subtype(msg)) {
         case SSH_AUTH_METHOD_PASSWORD:
                 if (password_matches(s, ssh_message_auth_password(msg)))

@@ -250,7 +250,17 @@ int conf_load(struct recovery_config *c, const char *path, const char *cmdline, 
         int problems = 0;
 
         conf_init_defaults(c);
-        problems += conf_parse_file(c, path ?: CONF_DEFAULT_PATH, diag, userdata);
+        /* The default file is optional; a file named on purpose (--config)
+         * that is not there is a mistake worth a word: most likely a typo,
+         * and the defaults are not what was meant. Still no failure. */
+        if (path && access(path, F_OK) < 0 && errno == ENOENT) {
+                struct conf_ctx x;
+
+                conf_ctx_init(&x, c, CONF_SOURCE_FILE, path, diag, userdata);
+                conf_report(&x, "does not exist — using the built-in defaults");
+                problems += conf_ctx_finish(&x);
+        } else
+                problems += conf_parse_file(c, path ?: CONF_DEFAULT_PATH, diag, userdata);
         if (cmdline)
                 problems += conf_parse_cmdline(c, cmdline, diag, userdata);
         else

@@ -151,8 +151,10 @@ int conf_parse_cmdline_file(struct recovery_config *c, const char *path, conf_di
  * tunnel port. Returns the number of problems (and repairs them). */
 int conf_verify(struct recovery_config *c, conf_diag_t diag, void *userdata);
 
-/* Defaults, then the file (NULL: CONF_DEFAULT_PATH), then the command line
- * (NULL: read /proc/cmdline), then conf_verify(). Returns the problems. */
+/* Defaults, then the file (NULL: CONF_DEFAULT_PATH, which need not exist;
+ * a path given that does not exist is reported as a problem), then the
+ * command line (NULL: read /proc/cmdline), then conf_verify(). Returns the
+ * problems. */
 int conf_load(struct recovery_config *c, const char *path, const char *cmdline, conf_diag_t diag,
               void *userdata);
 

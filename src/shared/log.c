@@ -68,13 +68,17 @@ int log_fullv(int level, int error, const char *message_id, const char *const *f
 
         if (log_is_journal()) {
                 struct iovec iov[32];
-                char prio[32], msg[2100], mid[64], err[32];
+                char prio[32], msg[2100], mid[64], err[32], ident[80];
                 size_t n = 0;
 
                 snprintf(prio, sizeof prio, "PRIORITY=%d", level);
                 snprintf(msg, sizeof msg, "MESSAGE=%s", text);
+                /* sd_journal_send() sets none: without it, journalctl -t
+                 * and the short output would not name the program. */
+                snprintf(ident, sizeof ident, "SYSLOG_IDENTIFIER=%s", program_invocation_short_name);
                 iov[n++] = (struct iovec) { prio, strlen(prio) };
                 iov[n++] = (struct iovec) { msg, strlen(msg) };
+                iov[n++] = (struct iovec) { ident, strlen(ident) };
                 if (message_id) {
                         snprintf(mid, sizeof mid, "MESSAGE_ID=%s", message_id);
                         iov[n++] = (struct iovec) { mid, strlen(mid) };

@@ -15,21 +15,27 @@
 #include "macro.h"
 
 /* MESSAGE_ID= of the events an administrator looks for in the journal
- * (journalctl MESSAGE_ID=...). Fixed: they are part of the interface. */
-#define MESSAGE_ID_RELAY_CONNECTED "5c1e2a4f6b7d48e9a0c3b2d1e4f50601"
-#define MESSAGE_ID_RELAY_LOST "5c1e2a4f6b7d48e9a0c3b2d1e4f50602"
-#define MESSAGE_ID_STARTED "5c1e2a4f6b7d48e9a0c3b2d1e4f50603"
-#define MESSAGE_ID_SESSION_OPENED "5c1e2a4f6b7d48e9a0c3b2d1e4f50604"
-#define MESSAGE_ID_SESSION_CLOSED "5c1e2a4f6b7d48e9a0c3b2d1e4f50605"
-#define MESSAGE_ID_AUTH_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50606"
-#define MESSAGE_ID_TOKEN_ROTATED "5c1e2a4f6b7d48e9a0c3b2d1e4f50607"
-#define MESSAGE_ID_TUNNEL_FAILED "5c1e2a4f6b7d48e9a0c3b2d1e4f50608"
+ * (journalctl MESSAGE_ID=...). Fixed: they are part of the interface. Random
+ * 128-bit IDs (systemd-id128 new), each explained in catalog/kairos.catalog
+ * (journalctl -x); tests/integration/journal-catalog.sh checks that every ID
+ * here has its entry. */
+#define MESSAGE_ID_RELAY_CONNECTED "a872c80333e84cef8bcab74b8802d214"
+#define MESSAGE_ID_RELAY_LOST "47ba4b0883fe4670b470cb743aa159f7"
+#define MESSAGE_ID_STARTED "a9715474194645ec8b3fd60c961c466d"
+#define MESSAGE_ID_SESSION_OPENED "3d98442d61de4d9fb66cfc73ad37c1fb"
+#define MESSAGE_ID_SESSION_CLOSED "f0402f5cb1984739b8a4e86eaf5b035e"
+#define MESSAGE_ID_AUTH_FAILED "9d1c2c5222064f248cc9f7a262739b77"
+#define MESSAGE_ID_TOKEN_ROTATED "8af372594a2444c5b0ff6019c6151638"
+#define MESSAGE_ID_TUNNEL_FAILED "121ab2edd9a040d6b62232568015cfa1"
 /* A waiting connection dropped for a newcomer, or a source refused. */
 #define MESSAGE_ID_CONNECTION_DROPPED "60306c29056d4bb895d6d7a702275436"
+/* The daemon cannot serve anyone: it stops (kairos-recovery(8), EXIT STATUS). */
+#define MESSAGE_ID_HELPER_MISSING "447ca4a4ad1648429595c9d248bee6e4"
+#define MESSAGE_ID_HOST_KEY_FAILED "8349d01b8db24fd5b31d0c7006d752ac"
 /* kairos-bridge */
-#define MESSAGE_ID_BRIDGE_REACHABLE "5c1e2a4f6b7d48e9a0c3b2d1e4f50611"
-#define MESSAGE_ID_BRIDGE_UNREACHABLE "5c1e2a4f6b7d48e9a0c3b2d1e4f50612"
-#define MESSAGE_ID_BRIDGE_STOPPED "5c1e2a4f6b7d48e9a0c3b2d1e4f50613"
+#define MESSAGE_ID_BRIDGE_REACHABLE "b5b3b3e221294f968ec879be031c6923"
+#define MESSAGE_ID_BRIDGE_UNREACHABLE "a86685e2dbca4d0bae0914cb7d9e160f"
+#define MESSAGE_ID_BRIDGE_STOPPED "c7d4a0c792484d61b3d3016c4566678f"
 
 void log_set_max_level(int level);
 int log_get_max_level(void);

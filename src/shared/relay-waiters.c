@@ -43,6 +43,10 @@
 #define KEEPALIVE_IDLE_SEC 10
 #define KEEPALIVE_INTERVAL_SEC 5
 #define KEEPALIVE_COUNT 3
+/* A relay that stays unreachable (no DNS, no route, down) fails a retry
+ * every few seconds on every slot: that is said once, and then summed up
+ * this often, so that the journal of a long recovery stays readable. */
+#define SUMMARY_INTERVAL_DEFAULT (5 * 60 * USEC_PER_SEC)
 
 enum waiter_state {
         WAITER_IDLE,
@@ -80,6 +84,11 @@ struct relay {
         usec_t backoff;
         bool reachable;
         bool reported; /* reachable has been logged at least once */
+        /* Failures since the relay was last said to be lost, or last summed
+         * up, and the latest reason, for the summary. */
+        unsigned failures;
+        usec_t unreachable_since, last_summary;
+        char last_why[160];
         bool no_route; /* the machine has no route to it now (netlink) */
         struct slot slots[KAIROS_RELAY_SLOTS];
 };
@@ -89,6 +98,7 @@ struct relay_waiters {
         struct relay_waiters_callbacks cb;
         void *userdata;
         unsigned replace_sec;
+        usec_t summary_interval;
         char channels[KAIROS_RELAY_SLOTS][KAIROS_CHANNEL_HEX + 1];
         char side[KAIROS_SIDE_HEX + 1];
         size_t n_relays;
@@ -121,20 +131,49 @@ static struct slot *slot_of(struct waiter *wt) {
 static void set_reachable(struct relay *r, bool reachable, int error, const char *why) {
         char field[sizeof r->name + 16];
         const char *fields[] = { field, NULL };
+        usec_t now = now_usec();
 
+        snprintf(field, sizeof field, "KAIROS_RELAY=%s", r->name);
         /* Said once a change, and once at the start even if the relay
-         * never answers: an unreachable relay must show in the journal. */
-        if (r->reported && r->reachable == reachable)
+         * never answers: an unreachable relay must show in the journal.
+         * While it stays so, each failed retry is counted, and summed up
+         * every few minutes. */
+        if (r->reported && r->reachable == reachable) {
+                if (reachable)
+                        return;
+                r->failures++;
+                if (why)
+                        snprintf(r->last_why, sizeof r->last_why, "%s", why);
+                log_debug("Relay %s: still not reachable (%s).", r->name, r->last_why);
+                if (now - r->last_summary < r->w->summary_interval)
+                        return;
+                log_struct(LOG_WARNING, 0, MESSAGE_ID_RELAY_LOST, fields,
+                           "Relay %s still not reachable after %llu s: %u more attempt%s failed, the last one: %s. "
+                           "Retrying.", r->name, (unsigned long long) ((now - r->unreachable_since) / USEC_PER_SEC),
+                           r->failures, r->failures == 1 ? "" : "s", r->last_why);
+                r->failures = 0;
+                r->last_summary = now;
                 return;
+        }
         r->reachable = reachable;
         r->reported = true;
-        snprintf(field, sizeof field, "KAIROS_RELAY=%s", r->name);
-        if (reachable)
-                log_struct(LOG_INFO, 0, MESSAGE_ID_RELAY_CONNECTED, fields,
-                           "Relay %s connected, waiting for a bridge on %u slots.", r->name, KAIROS_RELAY_SLOTS);
-        else
-                log_struct(LOG_WARNING, error, MESSAGE_ID_RELAY_LOST, fields,
-                           "Relay %s lost: %s. Retrying.", r->name, why);
+        if (reachable) {
+                if (r->unreachable_since)
+                        log_struct(LOG_INFO, 0, MESSAGE_ID_RELAY_CONNECTED, fields,
+                                   "Relay %s connected after %llu s, waiting for a bridge on %u slots.", r->name,
+                                   (unsigned long long) ((now - r->unreachable_since) / USEC_PER_SEC),
+                                   KAIROS_RELAY_SLOTS);
+                else
+                        log_struct(LOG_INFO, 0, MESSAGE_ID_RELAY_CONNECTED, fields,
+                                   "Relay %s connected, waiting for a bridge on %u slots.", r->name, KAIROS_RELAY_SLOTS);
+                r->unreachable_since = 0;
+        } else {
+                log_struct(LOG_WARNING, error, MESSAGE_ID_RELAY_LOST, fields, "Relay %s lost: %s. Retrying.", r->name,
+                           why);
+                r->unreachable_since = r->last_summary = now;
+                r->failures = 0;
+                snprintf(r->last_why, sizeof r->last_why, "%s", why);
+        }
         changed(r->w);
 }
 
@@ -334,7 +373,11 @@ static void on_resolved(int ret, const struct sockaddr *addr, socklen_t len, voi
 
         r->query = NULL;
         if (ret != 0) {
-                log_warning("Relay %s: cannot resolve %s: %s.", r->name, r->host, gai_strerror(ret));
+                char why[sizeof r->host + 96];
+
+                /* Through set_reachable(): once, then summed up, not once a retry. */
+                snprintf(why, sizeof why, "cannot resolve %s: %s", r->host, gai_strerror(ret));
+                set_reachable(r, false, 0, why);
                 r->addr_len = 0;
                 r->backoff = r->backoff ? MIN(r->backoff * 2, BACKOFF_MAX) : BACKOFF_MIN;
                 for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
@@ -445,6 +488,7 @@ int relay_waiters_new(sd_event *event, const uint8_t secret[KAIROS_SECRET_SIZE],
         w->cb = *cb;
         w->userdata = userdata;
         w->replace_sec = 240;
+        w->summary_interval = SUMMARY_INTERVAL_DEFAULT;
         derive(w, secret);
         r = 0;
         for (size_t i = 0; r >= 0 && i < n_relays; i++) {
@@ -584,6 +628,10 @@ static void relay_network_changed(struct relay *r) {
                 inet_ntop(AF_INET, &((struct sockaddr_in *) &src)->sin_addr, a, sizeof a);
         log_info("Relay %s: the network changed; registering %u waiter%s again from %s.", r->name, moved,
                  moved == 1 ? "" : "s", a);
+}
+
+void relay_waiters_set_summary_interval(struct relay_waiters *w, unsigned seconds) {
+        w->summary_interval = MAX(seconds, 1u) * USEC_PER_SEC;
 }
 
 void relay_waiters_network_changed(struct relay_waiters *w) {

@@ -17,7 +17,8 @@
  *  - each waiter is replaced every few minutes, the new one opened first
  *    (same-side connections never pair), and TCP keepalive with
  *    TCP_USER_TIMEOUT notices a path that died, so no ghost stays;
- *  - only a relay that cannot be reached is backed off from;
+ *  - only a relay that cannot be reached is backed off from, and said to be
+ *    lost once, then summed up every few minutes, not once a retry;
  *  - a change of the network (relay_waiters_network_changed) is acted on
  *    at once: no route, and the relay is lost; a route again, and the
  *    waiters are reopened without waiting for the backoff; a new source
@@ -56,6 +57,10 @@ void relay_waiters_pairing_done(struct relay_waiters *w, const char *relay, unsi
 
 /* Seconds between replacements of a waiter (default 240, jittered ±20%). */
 void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned seconds);
+
+/* A relay that stays unreachable is said to be lost once, then summed up
+ * (attempts and the last reason) every this many seconds (default 300). */
+void relay_waiters_set_summary_interval(struct relay_waiters *w, unsigned seconds);
 
 /* The machine's addresses or routes changed (netlink): see above. */
 void relay_waiters_network_changed(struct relay_waiters *w);

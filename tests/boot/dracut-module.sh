@@ -37,9 +37,11 @@ has() { # PATTERN WHAT
 p=${PREFIX#/}
 has " $p/sbin/kairos-recovery$" "daemon at $PREFIX/sbin"
 has " $p/libexec/kairos/kairos-recovery-session$" "session helper at $PREFIX/libexec/kairos"
-for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket \
+	kairos-recovery-shell@.service; do
 	has " usr/lib/systemd/system/$u$" "unit $u"
 done
+has "/sulogin$" "sulogin (the local shell on tty2)"
 has " usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf$" "initrd drop-in for the target"
 has " usr/lib/systemd/system-generators/kairos-recovery-generator$" "generator"
 has " usr/lib/dracut/hooks/pre-trigger/90-kairos-recovery-initqueue.sh$" "initqueue hook"
@@ -79,6 +81,8 @@ lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/i
 	fail "the target's drop-in does not pull in dracut-initqueue.service"
 lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/initrd.img" | grep -q "Wants=.*systemd-network-generator.service" ||
 	fail "the target's drop-in does not pull in systemd-network-generator.service (ip= for systemd-networkd)"
+lsinitrd -f usr/lib/systemd/system/kairos-recovery.target.d/initrd.conf "$WORK/initrd.img" | grep -q "Wants=.*nm-initrd.service" ||
+	fail "the target's drop-in does not pull in nm-initrd.service (dracut's network-manager)"
 # The host key in the image is the administrator's one.
 [ "$(lsinitrd -f etc/kairos/recovery_host_ed25519_key.pub "$WORK/initrd.img")" = "$(cat "$STAGE/etc/kairos/recovery_host_ed25519_key.pub")" ] ||
 	fail "the host public key in the image differs from /etc/kairos's"

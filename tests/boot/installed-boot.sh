@@ -22,7 +22,8 @@ stage_install_units
 mkdir -p "$WORK/etc-kairos"
 printf '[Recovery]\nRelay=\nConsole=null\nHostKey=\n' >"$WORK/etc-kairos/recovery.conf"
 binds=(--private-network --bind-ro="$dest$prefix:$prefix" --bind-ro="$WORK/etc-kairos:/etc/kairos")
-for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket \
+	kairos-recovery-shell@.service; do
 	binds+=(--bind-ro="$unitdir/$u:/etc/systemd/system/$u")
 done
 # Libraries the build links that the container lacks (the sanitizer runtimes).

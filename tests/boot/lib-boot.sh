@@ -52,7 +52,7 @@ build_initramfs() { # OUTPUT [MODULE...]
 
 # grub-mkconfig with the installed 42_kairos-recovery (and 00_header) bound
 # over /etc/grub.d and a copy of /etc/default, in a private mount namespace:
-# nothing is written to /boot or /etc. Sets GRUB_CFG.
+# nothing is written to /boot or /etc. Sets GRUB_CFG. GRUB_BOOT_DIR: see below.
 #   grub_mkconfig NAME SETTINGS [LINE-FOR-/etc/default/grub...]
 grub_mkconfig() {
 	local name=$1 settings=$2 script
@@ -70,7 +70,10 @@ grub_mkconfig() {
 	} >>"$WORK/$name/default/grub"
 	printf '%s\n' "$settings" >"$WORK/$name/default/kairos-recovery"
 	GRUB_CFG="$WORK/$name/grub.cfg"
+	# GRUB_BOOT_DIR: a folder of (fake) kernels to bind over /boot, on the
+	# root's file system so that grub-probe still finds a device for it.
 	unshare --mount sh -c "mount --make-rprivate / &&
 		mount --bind '$WORK/$name/grub.d' /etc/grub.d && mount --bind '$WORK/$name/default' /etc/default &&
+		${GRUB_BOOT_DIR:+mount --bind '$GRUB_BOOT_DIR' /boot &&}
 		grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
 }

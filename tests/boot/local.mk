@@ -6,7 +6,9 @@ BOOT_TESTS = \
 	tests/boot/units-verify.sh \
 	tests/boot/dracut-module.sh \
 	tests/boot/grub-entry.sh \
-	tests/boot/installed-boot.sh
+	tests/boot/network-generator.sh \
+	tests/boot/installed-boot.sh \
+	tests/boot/installed-nm.sh
 TESTS += $(BOOT_TESTS)
 EXTRA_DIST += $(BOOT_TESTS) tests/boot/lib-boot.sh tests/boot/qemu-boot.sh tests/boot/screen-frame.py
 

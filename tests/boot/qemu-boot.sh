@@ -14,6 +14,10 @@
 #  3. The same with systemd-networkd instead of network-legacy (dracut's
 #     choice on Debian 12): the address and the relay connection appear, and
 #     the QR code holds the address.
+#  4. A static address (ip= from /etc/default/kairos-recovery through the
+#     GRUB entry), with systemd-networkd and with network-legacy: the address
+#     and the relay connection appear.
+# In 1, the local root shell on tty2 is active too.
 # Slow by nature (several minutes on two loaded cores): `make check-boot`.
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/../integration/lib-recovery.sh"
@@ -116,10 +120,11 @@ ssh_check() {
 	[ -n "$cmd" ] || fail "the bridge printed no ssh command"
 	# shellcheck disable=SC2086
 	out=$(sshpass -p "$pw" $cmd -o StrictHostKeyChecking=yes -o ConnectTimeout=120 \
-		'cat /proc/cmdline; systemctl is-active kairos-recovery' 2>"$WORK/ssh.err") ||
+		'cat /proc/cmdline; systemctl is-active kairos-recovery; systemctl is-active kairos-recovery-shell@tty2' 2>"$WORK/ssh.err") ||
 		boot_fail "ssh through the bridge failed: $(cat "$WORK/ssh.err")"
 	[ "$(echo "$out" | sed -n 1p)" = "$CMDLINE" ] || fail "the guest's /proc/cmdline is '$(echo "$out" | sed -n 1p)', the GRUB entry's '$CMDLINE'"
 	[ "$(echo "$out" | sed -n 2p)" = active ] || fail "systemctl is-active kairos-recovery said '$(echo "$out" | sed -n 2p)'"
+	[ "$(echo "$out" | sed -n 3p)" = active ] || fail "the local shell on tty2 is '$(echo "$out" | sed -n 3p)', not active"
 }
 
 start_boot_bridge() { # LOG ARGS...
@@ -192,4 +197,22 @@ echo "$token" >"$WORK/token-networkd"
 grep -q "^address: *10.0.2.15:7140" "$WORK/show-token-networkd.txt" || fail "the QR code's token does not hold the address (systemd-networkd): $(cat "$WORK/show-token-networkd.txt")"
 echo "# systemd-networkd: address and relay on the screen $(elapsed "$BOOT_T0") s after qemu started"
 kill "$QEMU_PID"
-pass "booted the initramfs three times under qemu in $(elapsed) s: QR → zbarimg → bridge (direct and relay) → ssh → reboot; without network; with systemd-networkd"
+
+# --- 4. a static address ------------------------------------------------
+# From /etc/default/kairos-recovery through the GRUB entry: ip= in the
+# kernel's syntax, on the NIC named by its MAC address; QEMU's user network
+# takes any address in 10.0.2.0/24 (its DHCP would give 10.0.2.15).
+grub_mkconfig static "kairos.recovery.relay=tcp:10.0.2.2:$RELAY_PORT ifname=kairos0:52:54:00:12:34:77
+ip=10.0.2.77::10.0.2.2:255.255.255.0:rescue:kairos0:none" 'GRUB_CMDLINE_LINUX="console=ttyS0,115200"'
+linux=$(grep -P '^\tlinux\t' "$GRUB_CFG") || fail "the GRUB entry has no linux line: $(cat "$GRUB_CFG")"
+CMDLINE=$(echo "$linux" | cut -f 3 | cut -d' ' -f 2-)
+case " $CMDLINE " in *" ip=dhcp "*) fail "ip=dhcp beside the static address: $CMDLINE" ;; esac
+for img in networkd:"$WORK/initrd-networkd.img" legacy:"$WORK/initrd.img"; do
+	name=${img%%:*}
+	boot "static-$name" "${img#*:}" -nic "user,model=virtio-net-pci,mac=52:54:00:12:34:77"
+	wait_screen 'Address   10\.0\.2\.77:7140' 300 "the static address 10.0.2.77 ($name)"
+	wait_screen 'Relay     1 of 1 relay connected' 120 "relay connection with the static address ($name)"
+	echo "# static ip= ($name): address and relay on the screen $(elapsed "$BOOT_T0") s after qemu started"
+	kill "$QEMU_PID"
+done
+pass "booted the initramfs five times under qemu in $(elapsed) s: QR → zbarimg → bridge (direct and relay) → ssh → reboot; without network; with systemd-networkd; a static ip= (networkd, legacy)"

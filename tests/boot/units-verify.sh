@@ -18,19 +18,25 @@ mkdir -p "$root/usr/lib/systemd"
 cp -a /lib/systemd/system "$root/usr/lib/systemd/" || fail "cannot copy systemd's units"
 # The system's programs the units name besides ours (ExecReload=/bin/kill),
 # as on a merged-/usr Debian.
-mkdir -p "$root/usr/bin"
+mkdir -p "$root/usr/bin" "$root/usr/sbin"
 ln -sfn usr/bin "$root/bin"
+ln -sfn usr/sbin "$root/sbin"
 cp /bin/kill "$root/usr/bin/kill"
+command -v sulogin >/dev/null || PATH=$PATH:/sbin:/usr/sbin
+cp "$(command -v sulogin)" "$root/usr/sbin/sulogin" || fail "no sulogin here (util-linux) for the local shell unit"
 # Under make distcheck the units go under a prefix of their own: copy them
 # where systemd looks (an absolute symlink would point outside the root).
 mkdir -p "$root/etc/systemd/system"
 units=""
-for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket \
+	kairos-recovery-shell@.service; do
 	[ -f "$unitdir/$u" ] || fail "make install did not install $u"
 	[ "$unitdir" = "$root/usr/lib/systemd/system" ] || [ "$unitdir" = "$root/lib/systemd/system" ] ||
 		cp "$unitdir/$u" "$root/etc/systemd/system/$u"
 	units="$units $u"
 done
+# A template is verified through the instance the target starts.
+units="${units/kairos-recovery-shell@.service/kairos-recovery-shell@tty2.service}"
 # ExecStart= names the daemon where make install put it.
 grep -q "^ExecStart=/.*/sbin/kairos-recovery$" "$unitdir/kairos-recovery.service" ||
 	fail "ExecStart= is not an absolute path to kairos-recovery: $(grep ExecStart= "$unitdir/kairos-recovery.service")"
@@ -55,6 +61,19 @@ for want in "Type=notify" "Restart=always" "StartLimitIntervalSec=0" "OOMPolicy=
 	grep -q "^$want" "$unitdir/kairos-recovery.service" || fail "kairos-recovery.service lacks $want"
 done
 grep -q "^After=.*network" "$unitdir/kairos-recovery.service" && fail "kairos-recovery.service is ordered after the network: the QR code would wait for it"
+# Units without the default dependencies stop at shutdown all the same.
+for u in "$unitdir"/kairos-recovery*; do
+	grep -q "^DefaultDependencies=no" "$u" || continue
+	grep -q "^Conflicts=.*shutdown.target" "$u" || fail "$(basename "$u") has DefaultDependencies=no but no Conflicts=shutdown.target"
+	grep -q "^Before=.*shutdown.target" "$u" || fail "$(basename "$u") has DefaultDependencies=no but no Before=shutdown.target"
+done
+# As systemd reads them: the service is stopped by shutdown.target, and does
+# not restart when restarting cannot help (no helper 72, no host key 73).
+grep -q "^RestartPreventExitStatus=72 73" "$unitdir/kairos-recovery.service" || fail "kairos-recovery.service restarts on 72/73"
+# The local shell: on tty2, sulogin for that terminal only, wanted by the target.
+grep -q "^Wants=.*kairos-recovery-shell@tty2.service" "$unitdir/kairos-recovery.target" || fail "the target offers no local shell on tty2"
+grep -q "^ExecStart=-/sbin/sulogin /dev/%I$" "$unitdir/kairos-recovery-shell@.service" || fail "the local shell does not run sulogin on its own terminal"
+grep -q "^Environment=KAIROS_LOCAL_SHELL=tty2$" "$unitdir/kairos-recovery.service" || fail "the daemon is not told where the local shell is (the screen hint)"
 grep -q "^FileDescriptorName=tunnel" "$unitdir/kairos-recovery.socket" || fail "the tunnel socket is not named tunnel"
 grep -q "^FileDescriptorName=ssh" "$unitdir/kairos-recovery-ssh.socket" || fail "the ssh socket is not named ssh"
 

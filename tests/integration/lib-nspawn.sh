@@ -111,9 +111,14 @@ nspawn_install_kairos() {
 	KAIROS_RECOVERY="$KAIROS_PREFIX/sbin/kairos-recovery" # the path in the container, on PATH or not
 	mkdir -p "$WORK/etc-kairos"
 	NSPAWN_BINDS=(--bind-ro="$dest$KAIROS_PREFIX:$KAIROS_PREFIX" --bind-ro="$WORK/etc-kairos:/etc/kairos")
-	for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+	for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket \
+		kairos-recovery-shell@.service; do
 		NSPAWN_BINDS+=(--bind-ro="$dest$unitdir/$u:/etc/systemd/system/$u")
 	done
+	# The journal catalog, where journalctl --update-catalog looks.
+	local catalog
+	catalog=$(find "$dest" -name kairos.catalog -type f | head -n 1)
+	[ -z "$catalog" ] || NSPAWN_BINDS+=(--bind-ro="$catalog:/usr/lib/systemd/catalog/kairos.catalog")
 	# Libraries the build links that the container lacks (the sanitizer runtimes).
 	for lib in $(ldd "$dest$KAIROS_PREFIX/sbin/kairos-recovery" "$dest$KAIROS_PREFIX/libexec/kairos/kairos-recovery-session" \
 		"$dest$KAIROS_PREFIX/bin/kairos-bridge" |

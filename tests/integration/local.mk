@@ -17,6 +17,9 @@ INTEGRATION_TESTS = \
 	tests/integration/bridge-resilience.sh \
 	tests/integration/bridge-photo.sh \
 	tests/integration/no-relay.sh \
+	tests/integration/recovery-cli.sh \
+	tests/integration/journal-catalog.sh \
+	tests/integration/relay-unreachable.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \

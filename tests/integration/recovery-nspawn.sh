@@ -83,7 +83,7 @@ nspawn_run systemctl is-active -q kairos-bridge-test || fail "kairos-bridge is n
 bstatus=$(nspawn_run systemctl show -p StatusText --value kairos-bridge-test)
 case "$bstatus" in "Reachable via direct 127.0.0.1:7140"*) ;; *) fail "kairos-bridge's status is '$bstatus'" ;; esac
 nspawn_run journalctl -u kairos-bridge-test -o json --no-pager >"$WORK/bridge-journal.json"
-grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50611"' "$WORK/bridge-journal.json" || fail "no 'reachable' entry with its MESSAGE_ID in the journal"
+grep -q '"MESSAGE_ID":"b5b3b3e221294f968ec879be031c6923"' "$WORK/bridge-journal.json" || fail "no 'reachable' entry with its MESSAGE_ID in the journal"
 grep -q '"KAIROS_LISTEN":"127.0.0.1:2200"' "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_LISTEN"
 grep -q '"KAIROS_PATH":"direct 127.0.0.1:7140"' "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_PATH"
 grep -q "\"KAIROS_HOSTNAME\":\"$(nspawn_run hostname)\"" "$WORK/bridge-journal.json" || fail "the journal entry lacks KAIROS_HOSTNAME"
@@ -95,7 +95,7 @@ pwfile=$(sed -n 's/.*SSH access password is in \([^"]*\)".*/\1/p' "$WORK/bridge-
 [ "$(nspawn_run stat -c %a "$pwfile")" = 600 ] || fail "the password file $pwfile is not 0600"
 [ "$(nspawn_run cat "$pwfile")" = "$password" ] || fail "the password file does not hold the password"
 nspawn_run systemctl stop kairos-bridge-test
-nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50613"' ||
+nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"c7d4a0c792484d61b3d3016c4566678f"' ||
 	fail "kairos-bridge did not log its clean stop"
 
 # The watchdog is fed, and a reload re-reads the configuration and keeps the token.
@@ -125,9 +125,37 @@ if cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token); then
 	fail "rotate did not change the token"
 fi
 nspawn_run journalctl -u kairos-recovery -o json --no-pager >"$WORK/journal.json"
-grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50607"' "$WORK/journal.json" || fail "no token-rotated entry in the journal"
-grep -q '"MESSAGE_ID":"5c1e2a4f6b7d48e9a0c3b2d1e4f50604"' "$WORK/journal.json" || fail "no session-opened entry in the journal"
+grep -q '"MESSAGE_ID":"8af372594a2444c5b0ff6019c6151638"' "$WORK/journal.json" || fail "no token-rotated entry in the journal"
+grep -q '"MESSAGE_ID":"3d98442d61de4d9fb66cfc73ad37c1fb"' "$WORK/journal.json" || fail "no session-opened entry in the journal"
 if grep -q "$password" "$WORK/journal.json"; then
 	fail "the password is in the journal"
 fi
-pass "target started, status '$status', ssh plain/tunnel/relay from outside, kairos-bridge under systemd-run (status, journal fields, no password), watchdog fed, reload keeps the token, restart keeps the token, rotate changes it"
+# Stopped at shutdown although it has no default dependencies.
+deps=$(nspawn_run systemctl show -p Conflicts -p Before kairos-recovery.service kairos-recovery.socket)
+[ "$(echo "$deps" | grep -c 'shutdown.target')" = 4 ] || fail "the service and socket are not ordered against shutdown.target: $deps"
+[ "$(nspawn_run systemctl show -p LoadState --value kairos-recovery-shell@tty2.service)" = loaded ] ||
+	fail "the local shell unit does not load"
+grep -q '"SYSLOG_IDENTIFIER":"kairos-recovery"' "$WORK/journal.json" || fail "the daemon's entries have no SYSLOG_IDENTIFIER=kairos-recovery"
+
+# Without its session helper the daemon stops with 72, systemd does not
+# restart it (restarting cannot help), and journalctl -x says what to do.
+nspawn_run journalctl --update-catalog || fail "journalctl --update-catalog failed in the container"
+nspawn_run mkdir -p /run/systemd/system/kairos-recovery.service.d
+nspawn_run sh -c 'printf "[Service]\nEnvironment=KAIROS_SESSION_HELPER=/nonexistent/helper\n" >/run/systemd/system/kairos-recovery.service.d/test.conf'
+nspawn_run systemctl daemon-reload
+nspawn_run systemctl restart kairos-recovery.service 2>/dev/null || true
+for _ in $(seq 300); do
+	[ "$(nspawn_run systemctl show -p ActiveState --value kairos-recovery)" = failed ] && break
+	sleep 0.1
+done
+props=$(nspawn_run systemctl show -p ActiveState -p ExecMainStatus -p NRestarts kairos-recovery)
+echo "$props" | grep -qx NRestarts=0 && echo "$props" | grep -qx ExecMainStatus=72 && echo "$props" | grep -qx ActiveState=failed ||
+	fail "without its helper the unit is not failed with 72 and no restart: $(echo "$props" | tr '\n' ' ')"
+nspawn_run journalctl -x -u kairos-recovery --no-pager >"$WORK/journal-x.txt"
+grep -q "The session helper /nonexistent/helper cannot be run" "$WORK/journal-x.txt" || fail "the journal does not name the missing helper"
+grep -q "Subject: kairos-recovery cannot run its session helper and stops" "$WORK/journal-x.txt" ||
+	fail "journalctl -x does not explain the failure: $(tail -n 20 "$WORK/journal-x.txt")"
+nspawn_run rm /run/systemd/system/kairos-recovery.service.d/test.conf
+nspawn_run systemctl daemon-reload
+
+pass "target started, status '$status', ssh plain/tunnel/relay from outside, kairos-bridge under systemd-run (status, journal fields, no password), watchdog fed, reload keeps the token, restart keeps the token, rotate changes it; shutdown ordering; no helper: failed 72, not restarted, explained by journalctl -x"

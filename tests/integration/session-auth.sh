@@ -1,6 +1,6 @@
 #!/bin/bash
 # Authentication against the session helper with OpenSSH's ssh: the derived
-# password with any user name, a wrong password (event, exit 255), the
+# password as root, another user name refused, a wrong password (event, exit 255), the
 # connection dropped after max_auth_tries with growing delays, public keys
 # from an authorized_keys file (and lines with options refused), publickey
 # not offered without one, and deadlines: a client that says nothing and
@@ -12,10 +12,17 @@
 session_setup
 start_server --max-auth-tries 3 --auth-timeout 8
 
-# Any user name; the session is root's.
-who=$(sssh alice@kairos-test 'id -un' </dev/null) || fail "login as alice with the password failed"
+# Only root: another name is refused even with the right password (it would
+# get root all the same), and counts as a failed try.
+rc=0
+sssh -o NumberOfPasswordPrompts=1 alice@kairos-test 'id -un' </dev/null >"$WORK/alice.out" 2>"$WORK/alice.err" || rc=$?
+[ "$rc" = 255 ] || fail "login as alice with the right password gave exit $rc (got \"$(cat "$WORK/alice.out")\"), expected 255"
+grep -q "Permission denied" "$WORK/alice.err" || fail "ssh alice@ was not denied: $(cat "$WORK/alice.err")"
+wait_log "$WORK/events.log" "^1 auth-failed password alice$" 5
+grep -q "^1 authenticated" "$WORK/events.log" && fail "alice was let in"
+who=$(sssh root@kairos-test 'id -un' </dev/null) || fail "login as root with the password failed"
 [ "$who" = root ] || fail "the session runs as $who, expected root"
-wait_log "$WORK/events.log" "^1 authenticated password alice$" 5
+wait_log "$WORK/events.log" "^2 authenticated password root$" 5
 
 # A wrong password: refused, reported, ssh exits 255.
 echo "abcd-efgh-jkmn-pqrs" >"$WORK/wrong"
@@ -139,4 +146,4 @@ wait_log "$WORK/events-3.log" "^1 closed bad configuration$" 10
 wait_log "$WORK/events-3.log" "^1 exit 1$" 10
 grep -q "no secret" "$WORK/helper-3.log" || fail "the helper did not say the secret was missing"
 
-pass "password with any user, wrong password, max tries with delays, deadlines, public keys, bad setups"
+pass "password as root only (alice refused), wrong password, max tries with delays, deadlines, public keys, bad setups"

@@ -4,7 +4,8 @@
  *
  *   kairos-tunnel new-token [--address ADDR]... [--port P] [--relay tcp:H:P]...
  *   kairos-tunnel respond --token-file F [--listen ADDR:PORT] [--relay tcp:H:P]...
- *                         [--hostname NAME] [--replace-interval SEC] (--sink | -- CMD [ARG...])
+ *                         [--hostname NAME] [--replace-interval SEC] [--summary-interval SEC]
+ *                         (--sink | -- CMD [ARG...])
  *   kairos-tunnel initiate --token-file F [--direct ADDR:PORT]... [--relay tcp:H:P]...
  *                         [--no-token-addresses] [--no-relay] [--timeout SEC]
  *   kairos-tunnel handshake-later --token-file F --direct IPV4:PORT --go FILE [--timeout SEC]
@@ -43,7 +44,7 @@ static const char *token_file;
 static const char *relays[DIAL_MAX_RELAYS], *directs[DIAL_MAX_DIRECT], *listen_on;
 static size_t n_relays, n_directs;
 static const char *hostname_arg = "kairos-test";
-static unsigned replace_interval, timeout_sec = 30;
+static unsigned replace_interval, summary_interval, timeout_sec = 30;
 static int no_token_addresses, no_relay, sink;
 static char **command;
 static struct kairos_token token;
@@ -230,6 +231,8 @@ static int cmd_respond(void) {
                         return log_error_errno(r, "Bad relay: %m");
                 if (replace_interval)
                         relay_waiters_set_replace_interval(waiters, replace_interval);
+                if (summary_interval)
+                        relay_waiters_set_summary_interval(waiters, summary_interval);
         }
         r = sd_event_loop(e);
         relay_waiters_free(waiters);
@@ -322,6 +325,7 @@ int main(int argc, char **argv) {
                 { "listen", required_argument, NULL, 'l' },
                 { "hostname", required_argument, NULL, 'H' },
                 { "replace-interval", required_argument, NULL, 'R' },
+                { "summary-interval", required_argument, NULL, 'U' },
                 { "timeout", required_argument, NULL, 'T' },
                 { "no-token-addresses", no_argument, NULL, 'N' },
                 { "no-relay", no_argument, NULL, 'n' },
@@ -347,6 +351,7 @@ int main(int argc, char **argv) {
                 case 'l': listen_on = optarg; break;
                 case 'H': hostname_arg = optarg; break;
                 case 'R': replace_interval = (unsigned) atoi(optarg); break;
+                case 'U': summary_interval = (unsigned) atoi(optarg); break;
                 case 'T': timeout_sec = (unsigned) atoi(optarg); break;
                 case 'N': no_token_addresses = 1; break;
                 case 'n': no_relay = 1; break;

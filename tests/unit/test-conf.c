@@ -490,8 +490,9 @@ static void test_files(void) {
         tap_ok(r >= 0, "this machine's /proc/cmdline reads (%d problems)", r);
         n_diags = 0;
         r = conf_load(&cfg, "/nonexistent/recovery.conf", NULL, collect, NULL);
-        tap_ok(r >= 0 && cfg.origin[CONF_KEY_TUNNEL_PORT].source != CONF_SOURCE_FILE,
+        tap_ok(r >= 1 && cfg.origin[CONF_KEY_TUNNEL_PORT].source != CONF_SOURCE_FILE,
                "conf_load() without a file and with /proc/cmdline (%d problems)", r);
+        diag_ok("/nonexistent/recovery.conf", 0, "does not exist — using the built-in defaults");
         /* The default reporter: log_warning() with CONFIG_FILE= and
          * CONFIG_LINE=, on stderr here. */
         conf_init_defaults(&cfg);

@@ -146,6 +146,7 @@ static void test_content(void) {
                "the sessions: how many and from where");
         tap_ok(strstr(right, "Photograph the code; run") && strstr(right, "kairos-bridge") &&
                strstr(right, "--qr-code-image PHOTO"), "the line of help");
+        tap_ok(strstr(right, "Local root shell: Alt+F2 (Ctrl+Alt+F2)") != NULL, "VT form: the keys to the local shell");
 
         /* What a person reads (or a serial log keeps) under the code is the token. */
         for (unsigned k = rows; k < s.n; k++) {
@@ -179,6 +180,7 @@ static void test_serial(void) {
         tap_ok(strncmp(frame, "\r\n", 2) == 0 && strcmp(frame + strlen(frame) - 2, "\r\n") == 0,
                "serial form: starts on a fresh line and ends with a newline");
         tap_ok(strstr(frame, i.password) != NULL, "serial form: the password is there");
+        tap_ok(strstr(frame, "Alt+F") == NULL, "serial form: no VT keys (a serial console has no other VT)");
 }
 
 static void test_cut(void) {
