@@ -53,7 +53,7 @@ static void help(void) {
                "on its screen, and opens a local port for ssh.\n"
                "\n"
                "  -i --qr-code-image FILE  read the token from a picture of the QR code (PNG, JPEG,\n"
-               "                           HEIC, WebP or AVIF where built with them)\n"
+               "                           HEIC, WebP or AVIF)\n"
                "  -f --token-file FILE     read the token text from FILE\n"
                "     --token TEXT|-        the token as text, or - to read it from standard input\n"
                "                           (asked for on a terminal, as when no token is given)\n"

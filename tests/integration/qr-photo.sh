@@ -91,6 +91,18 @@ expect_token rgba.png
 convert code10.png -interlace PNG -depth 16 interlaced16.png
 expect_token interlaced16.png
 
+echo "# phone formats: HEIC (an iPhone's default), WebP, AVIF; a photo-like one of each"
+convert code10.png -background white -rotate 5 -resize 60% -blur 0x1 phone.png
+for ext in heic webp avif; do
+	convert code10.png -quality 80 "code.$ext"
+	expect_token "code.$ext"
+	convert phone.png -quality 60 "phone.$ext"
+	expect_token "phone.$ext"
+done
+# 10-bit AVIF, as some phones write it.
+convert code10.png -depth 10 -quality 80 code10bit.avif
+expect_token code10bit.avif
+
 echo "# tilted, turned, in perspective"
 convert code10.png -background white -rotate 7 rot7.png
 expect_token rot7.png
@@ -183,9 +195,9 @@ cp token token.png
 expect_error token.png 4 not-an-image "holds text, not a picture.*--token-file"
 # A NUL first: neither text nor any picture's magic, whatever follows.
 { printf '\0\1\2\3'; head -c 3000 /dev/urandom; } >random.jpg
-expect_error random.jpg 4 not-an-image "is not a PNG or JPEG picture"
+expect_error random.jpg 4 not-an-image "is not a picture kairos reads"
 convert code10.png code.gif
-expect_error code.gif 5 unsupported-format "is a GIF picture.*convert it to PNG or JPEG"
+expect_error code.gif 5 unsupported-format "is a GIF picture.*convert it to PNG, JPEG"
 cp code.gif disguised.png
 expect_error disguised.png 5 unsupported-format "is a GIF picture"
 size=$(stat -c %s big.jpg)
