@@ -245,6 +245,30 @@ static void test_operations(void) {
         tap_ok(dim[0] == 0 && dim[1] == 255, "a contrast stretch maps a dim 100..140 picture onto 0..255");
         grey_image_invert(&in);
         tap_ok(dim[0] == 255 && dim[1] == 0, "inversion swaps light and dark");
+
+        /* Enlarging: flat stays flat, a step becomes a ramp between the old
+         * centres, the ends keep the edge values. */
+        uint8_t step[4] = { 0, 0, 200, 200 };
+        in = (struct grey_image) { .width = 4, .height = 1, .pixels = step };
+        r = grey_image_enlarge(&in, 3, &out);
+        tap_ok(r == 0 && out.width == 12 && out.height == 3, "enlarging by 3 triples both sides");
+        int ramp = r == 0 && out.pixels[0] == 0 && out.pixels[11] == 200;
+        for (size_t x = 1; ramp && x < 12; x++)
+                ramp = out.pixels[x] >= out.pixels[x - 1] && out.pixels[12 + x] == out.pixels[x];
+        tap_ok(ramp && out.pixels[4] == 0 && out.pixels[7] == 200 && out.pixels[5] > 0 && out.pixels[6] < 200,
+               "an enlarged step is a monotone ramp between the old pixel centres");
+        grey_image_free(&out);
+        tap_ok(grey_image_enlarge(&in, 1, &out) == -EINVAL && grey_image_enlarge(&in, 9, &out) == -EINVAL,
+               "enlarging by 1 or by more than 8 is refused");
+
+        /* Sharpening: a soft edge gets steeper, flat parts stay, values clip. */
+        uint8_t soft[9] = { 50, 50, 50, 100, 150, 200, 200, 200, 200 };
+        in = (struct grey_image) { .width = 9, .height = 1, .pixels = soft };
+        r = grey_image_sharpen(&in, 1, 2, &out);
+        tap_ok(r == 0 && out.pixels[0] == 50 && out.pixels[8] == 200 && out.pixels[2] < 50 && out.pixels[5] > 200,
+               "an unsharp mask steepens a soft edge and keeps flat parts");
+        grey_image_free(&out);
+        tap_ok(grey_image_sharpen(&in, 1, 0, &out) == -EINVAL, "sharpening by 0 is refused");
 }
 
 static void test_formats(void) {
