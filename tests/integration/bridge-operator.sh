@@ -140,14 +140,38 @@ kill -TERM "$BRIDGE_PID"; wait "$BRIDGE_PID" || true
 read_state
 
 # (g) Ctrl-C while still connecting: 130, not 0. The token's relay is one
-# where nobody waits.
+# where nobody waits. Under systemd, STATUS= says what is being tried.
 "$TUNNEL" new-token --relay "$RELAY" >"$WORK/nobody"
-bg "$BRIDGE" --token-file "$WORK/nobody" --listen "127.0.0.1:0" --timeout 120 >"$WORK/connecting.log" 2>&1
+bg python3 "$srcdir/tests/integration/notify-listen.py" "$WORK/notify.sock" "$WORK/status"
+wait_log_socket() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.1; done; fail "no $1"; }
+wait_log_socket "$WORK/notify.sock"
+NOTIFY_SOCKET="$WORK/notify.sock" bg "$BRIDGE" --token-file "$WORK/nobody" --listen "127.0.0.1:0" --timeout 120 \
+	>"$WORK/connecting.log" 2>&1
 BRIDGE_PID=$LAST_PID
 wait_log "$WORK/connecting.log" "Connecting to the recovery machine" 20
+wait_log "$WORK/status" "^Connecting: trying relay tcp:127.0.0.1:$RELAY_PORT" 20
 kill -INT "$BRIDGE_PID"
 rc=0; wait "$BRIDGE_PID" || rc=$?
 [ "$rc" = 130 ] || fail "Ctrl-C while connecting exited $rc, expected 130"
+
+# The final error names the most telling cause: an address that accepted
+# and never answered, not the stale one that refuses (tried as well, and
+# failing later and more often). As JSON too, with the exit status; -q
+# leaves only the error on stderr.
+python3 -c "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); c=[]
+while True: c.append(s.accept())" >"$WORK/silent-port" &
+PIDS="$PIDS $!"
+wait_log "$WORK/silent-port" "^[0-9]"
+silent=$(head -n 1 "$WORK/silent-port")
+rc=0
+"$BRIDGE" --json -q --token-file "$WORK/nobody" --direct-only --direct "127.0.0.1:$silent" --direct "127.0.0.1:$(free_port)" \
+	--listen 127.0.0.1:0 --timeout 15 >"$WORK/cause.json" 2>"$WORK/cause.log" || rc=$?
+[ "$rc" = 69 ] || fail "no path: exit $rc, expected 69"
+grep -q "not reachable: direct 127.0.0.1:$silent: accepted the connection, then never answered" "$WORK/cause.log" ||
+	fail "the final error does not name the silent machine: $(cat "$WORK/cause.log")"
+grep -q " INFO " "$WORK/cause.log" && fail "-q still printed INFO lines"
+grep -q '"event":"error","message":"The recovery machine is not reachable' "$WORK/cause.json" || fail "no JSON error event: $(cat "$WORK/cause.json")"
+grep -q '"event":"stopped","exit":69' "$WORK/cause.json" || fail "no JSON stopped event with 69"
 
 # (h) Under systemd: the password goes to a file, removed at the end;
 # with no $XDG_RUNTIME_DIR, $XDG_CACHE_HOME holds the bridge's files.
