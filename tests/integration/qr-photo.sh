@@ -103,6 +103,22 @@ done
 convert code10.png -depth 10 -quality 80 code10bit.avif
 expect_token code10bit.avif
 
+echo "# from across the room: the code 140 pixels wide (3 a module) and out of focus, also inverted"
+# The recipe of bench/qr-photos, where zbarimg reads none of these and the
+# reader before its enlarged-and-sharpened variants read none either. A
+# fixed token and noise seed: the same pixels every run (a random token
+# would make a borderline picture now and then).
+far_token=KAIROS:AHMOCJXDFE7IE7F54ZDTFU7ZGPFAUG7EYCUACFAKAAAAKDRRGI3S4MBOGAXDCORUGAYDCTB3T7TA
+qrencode -l M -s 1 -m 4 -o code1.png "$far_token"
+convert -seed 7 -size 900x700 plasma:grey40-grey70 -colorspace Gray -attenuate 0.4 +noise Gaussian frame.png
+for look in dark light; do
+	negate=""
+	[ "$look" = light ] && negate="-negate"
+	convert -seed 7 frame.png \( code1.png -filter Triangle -resize 140x140 $negate -blur 0x1.2 \) \
+		-geometry +217+161 -composite -attenuate 0.15 +noise Gaussian -quality 85 "far-$look.jpg"
+	expect_token "far-$look.jpg" "$far_token"
+done
+
 echo "# tilted, turned, in perspective"
 convert code10.png -background white -rotate 7 rot7.png
 expect_token rot7.png
