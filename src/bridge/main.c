@@ -316,7 +316,10 @@ static void on_failed(void *userdata, const struct dial_result *res) {
                 events_emit("rejected", "message", "the token is no longer accepted: read the new QR code", NULL);
                 return;
         }
-        log_error("A local connection could not be carried to the recovery machine: %s.",
+        /* Through a relay a rotated token is only silence: the machine
+         * waits on other channels now. Say what that may mean. */
+        log_error("A local connection could not be carried to the recovery machine: %s. If kairos-recovery rotate "
+                  "ran there or the machine restarted, read the new QR code and start kairos-bridge with it.",
                   res->last_error[0] ? res->last_error : "no path got through in time");
 }
 
