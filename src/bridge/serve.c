@@ -31,6 +31,7 @@ struct bridge {
         enum dial_path preferred;
         int stop[2]; /* readable once the bridge stops: every pump ends */
         int warn[2]; /* readable after a first Ctrl-C with sessions open */
+        usec_t warned_at; /* when that Ctrl-C was said; 0 if none */
 };
 
 struct connection {
@@ -115,7 +116,7 @@ int bridge_probe(struct bridge *b, struct dial_result *res) {
 }
 
 /* Open sessions, for the SIGINT handler (which may not take the lock). */
-static volatile sig_atomic_t sessions_open;
+static volatile sig_atomic_t sessions_open, stopped_by;
 
 static void count(struct bridge *b, int delta, const struct dial_result *res) {
         unsigned n;
@@ -124,6 +125,15 @@ static void count(struct bridge *b, int delta, const struct dial_result *res) {
         b->connections += (unsigned) delta;
         n = b->connections;
         sessions_open = (sig_atomic_t) n;
+        /* Ctrl-C came while sessions were open, and now they have all
+         * ended (often only the last ssh's close, a moment behind the
+         * keypress): what was asked for, stopping, happens now. */
+        if (n == 0 && b->warned_at > 0 && now_usec() - b->warned_at <= BRIDGE_SIGINT_WINDOW_USEC) {
+                char x = 1;
+
+                stopped_by = SIGINT;
+                (void) !write(b->stop[1], &x, 1);
+        }
         if (n == 0)
                 pthread_cond_broadcast(&b->idle);
         pthread_mutex_unlock(&b->lock);
@@ -305,7 +315,6 @@ static void stop_all(struct bridge *b) {
  * SIGINT with sessions open only warns (a stray Ctrl-C must not kill an
  * fsck); a second within BRIDGE_SIGINT_WINDOW_USEC stops. */
 static int stop_write_fd = -1, warn_write_fd = -1;
-static volatile sig_atomic_t stopped_by;
 static usec_t last_sigint; /* touched by the handler only */
 
 static void on_signal(int sig) {
@@ -371,10 +380,18 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                 if (p[2].revents) {
                         char drain[16];
 
+                        unsigned n;
+
                         while (read(b->warn[0], drain, sizeof drain) > 0)
                                 ;
+                        pthread_mutex_lock(&b->lock);
+                        b->warned_at = now_usec();
+                        n = b->connections;
+                        pthread_mutex_unlock(&b->lock);
+                        if (n == 0) /* all ended since the keypress */
+                                break;
                         if (b->cb.interrupted)
-                                b->cb.interrupted(b->userdata, bridge_connections(b));
+                                b->cb.interrupted(b->userdata, n);
                         continue;
                 }
                 fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);

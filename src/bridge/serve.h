@@ -43,7 +43,8 @@ int connect_unix_probe(const struct sockaddr_un *sa);
 /* SIGINT and SIGTERM stop the bridge from now on: dialing is cancelled,
  * and the tunnels are ended cleanly. With connections open, a first SIGINT
  * only calls cb.interrupted; a second within BRIDGE_SIGINT_WINDOW_USEC
- * stops. SIGTERM always stops at once. */
+ * stops, and so does the last connection ending within it. SIGTERM always
+ * stops at once. */
 void bridge_handle_signals(struct bridge *b);
 /* The signal that stopped the bridge, 0 if none. */
 int bridge_stopped_by(void);
