@@ -4,10 +4,12 @@
 /* What kairos-bridge tells its user: log lines on stderr (or the journal),
  * and with --json one JSON object a line on stdout per event, for scripts:
  *   {"event":"connecting","service":"…"}
- *   {"event":"reachable","listen":"127.0.0.1:2200","via":"direct …","hostname":"…","service":"…"}
+ *   {"event":"reachable","listen":"127.0.0.1:2200","via":"direct …","hostname":"…","service":"…",
+ *    "known_hosts":"…","host_key_alias":"…"}
  *   {"event":"password","password":"…"} or {"event":"password","file":"…"}
  *   {"event":"ssh-command","command":"ssh -p …","argv":["ssh","-p",…]}
  *   {"event":"sessions","open":N}
+ *   {"event":"interrupted","open":N}   (a first Ctrl-C with sessions open)
  *   {"event":"rejected","message":"…"}
  *   {"event":"warning","message":"…"} / {"event":"error","message":"…"}
  *   {"event":"stopped","exit":N}
