@@ -6,6 +6,7 @@ kairos_bridge_SOURCES = \
 	src/bridge/known-hosts.c src/bridge/known-hosts.h \
 	src/bridge/events.c src/bridge/events.h \
 	src/bridge/ssh-config.c src/bridge/ssh-config.h \
+	src/bridge/tell.c src/bridge/tell.h \
 	src/bridge/token-input.c src/bridge/token-input.h
 kairos_bridge_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 kairos_bridge_LDADD = $(QRIMAGE_LIBS) $(DIAL_LIBS)
