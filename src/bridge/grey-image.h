@@ -47,3 +47,13 @@ void grey_image_stretch(struct grey_image *img);
 /* A (2 radius + 1)² box blur into out, against moiré, a screen's pixel grid
  * and JPEG blocking, without shrinking. Edges repeat their outer pixels. */
 int grey_image_blur(const struct grey_image *in, size_t radius, struct grey_image *out);
+
+/* Enlarges by an integer factor (2-8), bilinear: a code only a hundred-odd
+ * pixels wide (a photo from across the room) gets the pixels a module that
+ * zbar's finder needs. -EINVAL for another factor. */
+int grey_image_enlarge(const struct grey_image *in, size_t factor, struct grey_image *out);
+
+/* Unsharp mask into out: the picture plus amount (1-8) times its
+ * difference from a (2 radius + 1)² box blur. Gives an out-of-focus code
+ * back some of its edges. */
+int grey_image_sharpen(const struct grey_image *in, size_t radius, unsigned amount, struct grey_image *out);

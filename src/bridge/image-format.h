@@ -31,5 +31,6 @@ const char *image_format_name(enum image_format f);
 
 /* Whether image-load.h can decode it. */
 static inline int image_format_readable(enum image_format f) {
-        return f == IMAGE_FORMAT_PNG || f == IMAGE_FORMAT_JPEG;
+        return f == IMAGE_FORMAT_PNG || f == IMAGE_FORMAT_JPEG || f == IMAGE_FORMAT_HEIC || f == IMAGE_FORMAT_AVIF ||
+               f == IMAGE_FORMAT_WEBP;
 }

@@ -3,8 +3,9 @@
 
 /* Picture decoders: bytes in memory to an 8-bit grey picture. Each outside
  * library is behind one file: libpng in image-png.c, libjpeg in
- * image-jpeg.c. Neither ever exits or prints: a library error becomes a
- * return value (setjmp/longjmp in both).
+ * image-jpeg.c, libheif in image-heif.c, libwebp in image-webp.c. None ever
+ * exits or prints: a library error becomes a return value (setjmp/longjmp
+ * for libpng and libjpeg).
  *
  * Both return 0, or a negative errno:
  *   -E2BIG     more than max_pixels pixels (checked from the header, before
@@ -37,4 +38,13 @@ int image_load_png(const uint8_t *data, size_t size, uint64_t max_pixels,
 /* JPEG: baseline, progressive, arithmetic; grey, YCbCr, RGB, CMYK/YCCK;
  * EXIF orientation from APP1. */
 int image_load_jpeg(const uint8_t *data, size_t size, uint64_t max_pixels,
+                    struct grey_image *out, struct image_info *info);
+
+/* HEIC and AVIF (libheif): the primary image, its luma, rotated and
+ * mirrored as the file says (orientation is then 1). */
+int image_load_heif(const uint8_t *data, size_t size, uint64_t max_pixels,
+                    struct grey_image *out, struct image_info *info);
+
+/* WebP, lossy or lossless, with alpha composited onto white. */
+int image_load_webp(const uint8_t *data, size_t size, uint64_t max_pixels,
                     struct grey_image *out, struct image_info *info);

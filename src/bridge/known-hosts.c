@@ -27,12 +27,21 @@ static int mkdir_private(const char *path) {
 }
 
 int known_hosts_dir(char *out, size_t size) {
-        const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
+        const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME"), *cache_home = getenv("XDG_CACHE_HOME");
         char cache[PATH_MAX];
         int r;
 
         if (xdg && *xdg == '/') {
                 if (snprintf(out, size, "%s/kairos-bridge", xdg) >= (int) size)
+                        return -ENAMETOOLONG;
+                return mkdir_private(out);
+        }
+        /* The XDG base directory rule: only an absolute path counts. */
+        if (cache_home && *cache_home == '/') {
+                r = mkdir_private(cache_home);
+                if (r < 0 && r != -EPERM)
+                        return r;
+                if (snprintf(out, size, "%s/kairos-bridge", cache_home) >= (int) size)
                         return -ENAMETOOLONG;
                 return mkdir_private(out);
         }
@@ -107,4 +116,25 @@ int known_hosts_write(const char *dir, const char *alias, const struct kairos_he
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+int known_hosts_print_alias(const char *alias, FILE *out) {
+        char dir[PATH_MAX], path[PATH_MAX + 16];
+        _cleanup_free_ char *line = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        size_t al = strlen(alias), allocated = 0;
+        ssize_t n;
+        int r;
+
+        r = known_hosts_dir(dir, sizeof dir);
+        if (r < 0)
+                return r;
+        snprintf(path, sizeof path, "%s/known_hosts", dir);
+        f = fopen(path, "re");
+        if (!f)
+                return negative_errno();
+        while ((n = getline(&line, &allocated, f)) > 0)
+                if ((size_t) n > al && !memcmp(line, alias, al) && line[al] == ' ')
+                        fwrite(line, 1, (size_t) n, out);
+        return fflush(out) == 0 ? 0 : -EIO;
 }

@@ -13,7 +13,8 @@
 
 #include "hello.h"
 
-/* $XDG_RUNTIME_DIR/kairos-bridge, else ~/.cache/kairos-bridge; created 0700. */
+/* $XDG_RUNTIME_DIR/kairos-bridge, else $XDG_CACHE_HOME/kairos-bridge, else
+ * ~/.cache/kairos-bridge; created 0700. */
 int known_hosts_dir(char *out, size_t size);
 
 /* Rewrites the file dir/known_hosts so that it holds exactly the hello's
@@ -24,3 +25,7 @@ int known_hosts_write(const char *dir, const char *alias, const struct kairos_he
 /* The new file's text: old's lines (old may be NULL) except alias's, each as
  * it was, then one line per hello key for alias. Pure, for the fuzz target. */
 int known_hosts_rewrite(FILE *old, FILE *out, const char *alias, const struct kairos_hello *hello);
+
+/* The lines of dir/known_hosts stored under alias, for ssh's
+ * KnownHostsCommand (kairos-bridge --known-hosts). */
+int known_hosts_print_alias(const char *alias, FILE *out);

@@ -4,6 +4,9 @@ kairos_bridge_SOURCES = \
 	src/bridge/main.c \
 	src/bridge/serve.c src/bridge/serve.h \
 	src/bridge/known-hosts.c src/bridge/known-hosts.h \
+	src/bridge/events.c src/bridge/events.h \
+	src/bridge/ssh-config.c src/bridge/ssh-config.h \
+	src/bridge/tell.c src/bridge/tell.h \
 	src/bridge/token-input.c src/bridge/token-input.h
 kairos_bridge_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 kairos_bridge_LDADD = $(QRIMAGE_LIBS) $(DIAL_LIBS)
@@ -20,3 +23,13 @@ tests_unit_test_token_input_LDADD = $(QRIMAGE_LIBS) $(SHARED_LIBS)
 check_PROGRAMS += tests/unit/test-proxy-url
 TESTS += tests/unit/test-proxy-url
 tests_unit_test_proxy_url_LDADD = $(DIAL_LIBS)
+
+# The command line's forms, --ssh-config's block, --json's escaping.
+check_PROGRAMS += tests/unit/test-bridge-cli
+TESTS += tests/unit/test-bridge-cli
+tests_unit_test_bridge_cli_SOURCES = tests/unit/test-bridge-cli.c \
+	src/bridge/serve.c src/bridge/serve.h \
+	src/bridge/events.c src/bridge/events.h \
+	src/bridge/ssh-config.c src/bridge/ssh-config.h
+tests_unit_test_bridge_cli_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
+tests_unit_test_bridge_cli_LDADD = $(DIAL_LIBS)

@@ -3,6 +3,7 @@
  * local port where `ssh` reaches the recovery machine's root shell. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -15,11 +16,14 @@
 #include <unistd.h>
 
 #include "dial.h"
+#include "events.h"
 #include "kdf.h"
 #include "known-hosts.h"
 #include "log.h"
 #include "macro.h"
 #include "serve.h"
+#include "ssh-config.h"
+#include "tell.h"
 #include "token-input.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:2200"
@@ -29,10 +33,18 @@ static struct {
         enum token_source source;
         char *where; /* a path, or our copy of the token's text (text_source()) */
         const char *listen;
-        bool allow_remote, stdio, show_token, direct_only, relay_only;
+        bool allow_remote, stdio, show_token, direct_only, relay_only, quiet;
+        const char *ssh_config_name, *known_hosts_alias, *host_key_alias;
         unsigned timeout_sec;
         struct dial_options dial;
 } arg = { .listen = DEFAULT_LISTEN, .timeout_sec = DEFAULT_TIMEOUT_SEC };
+
+/* A picture's or token file's path, made absolute at once: a user service
+ * (systemd-run --user) starts in $HOME, not where the command was typed,
+ * and --ssh-config writes the path into a file read from anywhere. */
+static char abs_path[PATH_MAX];
+
+
 
 static void help(void) {
         printf("Usage: kairos-bridge [OPTIONS] (--qr-code-image PHOTO | --token-file FILE | --token - | TOKEN)\n"
@@ -40,13 +52,16 @@ static void help(void) {
                "Reaches a machine in kairos remote recovery mode, from a photo of the QR code\n"
                "on its screen, and opens a local port for ssh.\n"
                "\n"
-               "  -i --qr-code-image FILE  read the token from a PNG or JPEG picture of the QR code\n"
+               "  -i --qr-code-image FILE  read the token from a picture of the QR code (PNG, JPEG,\n"
+               "                           HEIC, WebP or AVIF)\n"
                "  -f --token-file FILE     read the token text from FILE\n"
                "     --token TEXT|-        the token as text, or - to read it from standard input\n"
+               "                           (asked for on a terminal, as when no token is given)\n"
                "                           ($KAIROS_TOKEN works too; a token given on the command\n"
                "                           line is scrubbed from it, but may already be in your\n"
                "                           shell history)\n"
-               "  -l --listen ADDR:PORT    where ssh connects (default %s)\n"
+               "  -l --listen ADDR:PORT    where ssh connects (default %s; port 0: a free one;\n"
+               "                           a path with a slash: a Unix socket)\n"
                "     --allow-remote        let --listen use an address that is not loopback\n"
                "  -r --relay tcp:HOST:PORT also try this relay (repeatable)\n"
                "  -d --direct ADDR:PORT    also try this address directly (repeatable: a port\n"
@@ -55,15 +70,23 @@ static void help(void) {
                "     --relay-only          do not use the token's addresses\n"
                "     --stdio               carry one connection on stdin/stdout, for\n"
                "                           ssh -o ProxyCommand='kairos-bridge --stdio ...'\n"
+               "     --ssh-config NAME     print a Host block for ~/.ssh/config (ssh NAME then\n"
+               "                           goes through kairos-bridge --stdio, host key pinned)\n"
+               "     --host-key-alias NAME with --stdio: store the host keys under NAME\n"
+               "     --known-hosts NAME    print the host keys stored under NAME (for ssh's\n"
+               "                           KnownHostsCommand)\n"
                "     --show-token          print what the token holds and exit\n"
+               "     --json                one JSON object a line on stdout for each event\n"
+               "  -q --quiet               only warnings and errors on stderr\n"
                "  -t --timeout SEC         give up reaching the machine after SEC (default %d)\n"
                "  -v --verbose             say more\n"
                "     --version             print the version\n"
                "  -h --help                this text\n"
                "\n"
-               "Exit status: 0 after Ctrl-C or SIGTERM, 64 usage, 65 not a token, 66 no such\n"
-               "file, 69 machine not reachable in time, 71 cannot listen, 75 machine busy, 77\n"
-               "token rejected.\n"
+               "Ctrl-C with ssh sessions open only warns; a second one within 5 s ends them.\n"
+               "Exit status: 0 after Ctrl-C or SIGTERM once reachable, 64 usage, 65 not a\n"
+               "token, 66 no such file, 69 machine not reachable in time, 71 cannot listen,\n"
+               "75 machine busy, 77 token rejected, 130 Ctrl-C while still connecting.\n"
                "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
 }
 
@@ -99,8 +122,19 @@ static int set_source(enum token_source s, char *where) {
         return 0;
 }
 
+/* Relative to the directory the command was typed in, made absolute. */
+static char *absolute(const char *path) {
+        char cwd[PATH_MAX];
+
+        if (*path == '/' || !getcwd(cwd, sizeof cwd) ||
+            snprintf(abs_path, sizeof abs_path, "%s/%s", cwd, path) >= (int) sizeof abs_path)
+                snprintf(abs_path, sizeof abs_path, "%s", path);
+        return abs_path;
+}
+
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_TOKEN = 0x100, ARG_ALLOW_REMOTE, ARG_STDIO, ARG_SHOW_TOKEN, ARG_VERSION, ARG_DIRECT_ONLY, ARG_RELAY_ONLY };
+        enum { ARG_TOKEN = 0x100, ARG_ALLOW_REMOTE, ARG_STDIO, ARG_SHOW_TOKEN, ARG_VERSION, ARG_DIRECT_ONLY, ARG_RELAY_ONLY,
+               ARG_JSON, ARG_SSH_CONFIG, ARG_KNOWN_HOSTS, ARG_HOST_KEY_ALIAS };
         static const struct option options[] = {
                 { "qr-code-image", required_argument, NULL, 'i' },
                 { "token-file", required_argument, NULL, 'f' },
@@ -113,6 +147,11 @@ static int parse_argv(int argc, char **argv) {
                 { "relay-only", no_argument, NULL, ARG_RELAY_ONLY },
                 { "stdio", no_argument, NULL, ARG_STDIO },
                 { "show-token", no_argument, NULL, ARG_SHOW_TOKEN },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "quiet", no_argument, NULL, 'q' },
+                { "ssh-config", required_argument, NULL, ARG_SSH_CONFIG },
+                { "known-hosts", required_argument, NULL, ARG_KNOWN_HOSTS },
+                { "host-key-alias", required_argument, NULL, ARG_HOST_KEY_ALIAS },
                 { "timeout", required_argument, NULL, 't' },
                 { "verbose", no_argument, NULL, 'v' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -120,7 +159,8 @@ static int parse_argv(int argc, char **argv) {
                 {}
         };
         const char *env = getenv("KAIROS_TOKEN");
-        char *end;
+        char *end, host[256];
+        uint16_t port;
         int c;
 
         /* Like a token argument, scrubbed where ps e and /proc/PID/environ read it. */
@@ -130,14 +170,14 @@ static int parse_argv(int argc, char **argv) {
                 if (!arg.where)
                         return -ENOMEM;
         }
-        while ((c = getopt_long(argc, argv, "i:f:l:r:d:t:vh", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "i:f:l:r:d:t:vqh", options, NULL)) >= 0)
                 switch (c) {
                 case 'i':
-                        if (set_source(TOKEN_FROM_IMAGE, optarg) < 0)
+                        if (set_source(TOKEN_FROM_IMAGE, absolute(optarg)) < 0)
                                 return -EINVAL;
                         break;
                 case 'f':
-                        if (set_source(TOKEN_FROM_FILE, optarg) < 0)
+                        if (set_source(TOKEN_FROM_FILE, absolute(optarg)) < 0)
                                 return -EINVAL;
                         break;
                 case ARG_TOKEN:
@@ -155,11 +195,25 @@ static int parse_argv(int argc, char **argv) {
                                         return -EINVAL;
                         }
                         break;
-                case 'l': arg.listen = optarg; break;
+                case 'l':
+                        if (bridge_listen_check(optarg) < 0) {
+                                log_error("--listen %s: give ADDR:PORT (127.0.0.1:2200, [::1]:2200, port 0 for a free one) "
+                                          "or the path of a Unix socket (with a slash in it).", optarg);
+                                return -EINVAL;
+                        }
+                        arg.listen = optarg;
+                        break;
                 case ARG_ALLOW_REMOTE: arg.allow_remote = true; break;
                 case 'r':
                         if (arg.dial.n_relays >= DIAL_MAX_RELAYS) {
                                 log_error("At most %d --relay.", DIAL_MAX_RELAYS);
+                                return -EINVAL;
+                        }
+                        /* Checked now: a malformed one would only fail later, quietly,
+                         * and take the token's own paths down with it. */
+                        if (relay_parse(optarg, host, sizeof host, &port) < 0) {
+                                log_error("--relay %s: give tcp:HOST:PORT, e.g. tcp:relay.example.org:4001 or tcp:[2001:db8::1]:4001.",
+                                          optarg);
                                 return -EINVAL;
                         }
                         arg.dial.relays[arg.dial.n_relays++] = optarg;
@@ -169,12 +223,34 @@ static int parse_argv(int argc, char **argv) {
                                 log_error("At most %d --direct.", DIAL_MAX_DIRECT);
                                 return -EINVAL;
                         }
+                        if (dial_parse_direct(optarg, host, sizeof host, &port) < 0) {
+                                log_error("--direct %s: give HOST:PORT, e.g. 192.0.2.7:7140 or [2001:db8::7]:7140 (the machine's tunnel port, 7140 unless changed).",
+                                          optarg);
+                                return -EINVAL;
+                        }
                         arg.dial.direct[arg.dial.n_direct++] = optarg;
                         break;
                 case ARG_DIRECT_ONLY: arg.direct_only = true; break;
                 case ARG_RELAY_ONLY: arg.relay_only = true; break;
                 case ARG_STDIO: arg.stdio = true; break;
                 case ARG_SHOW_TOKEN: arg.show_token = true; break;
+                case ARG_JSON: events_set_json(true); break;
+                case 'q': arg.quiet = true; break;
+                case ARG_SSH_CONFIG:
+                        if (!ssh_config_name_valid(optarg)) {
+                                log_error("--ssh-config %s: give a host name for ~/.ssh/config (letters, digits, '.', '-', '_').", optarg);
+                                return -EINVAL;
+                        }
+                        arg.ssh_config_name = optarg;
+                        break;
+                case ARG_KNOWN_HOSTS: arg.known_hosts_alias = optarg; break;
+                case ARG_HOST_KEY_ALIAS:
+                        if (!ssh_config_name_valid(optarg)) {
+                                log_error("--host-key-alias %s: letters, digits, '.', '-', '_' only.", optarg);
+                                return -EINVAL;
+                        }
+                        arg.host_key_alias = optarg;
+                        break;
                 case 't':
                         errno = 0;
                         arg.timeout_sec = (unsigned) strtoul(optarg, &end, 10);
@@ -207,11 +283,19 @@ static int parse_argv(int argc, char **argv) {
                 log_error("--direct-only and --relay-only exclude each other.");
                 return -EINVAL;
         }
+        if (arg.quiet)
+                log_set_max_level(LOG_WARNING);
+        /* Nothing given and a person at the keyboard: ask, as wormhole
+         * receive does. */
+        if (arg.source == TOKEN_FROM_NONE && !arg.known_hosts_alias && isatty(STDIN_FILENO))
+                arg.source = TOKEN_FROM_STDIN;
         return 1;
 }
 
 static void progress(void *userdata, const char *line) {
         log_info("  %s", line);
+        /* Under systemd, systemctl status shows where it stands meanwhile. */
+        sd_notifyf(false, "STATUS=Connecting: %s", line);
 }
 
 static void on_changed(void *userdata, unsigned connections, enum dial_path path, const char *where) {
@@ -220,6 +304,31 @@ static void on_changed(void *userdata, unsigned connections, enum dial_path path
                    "");
         if (path != DIAL_PATH_NONE)
                 log_debug("Connection through %s (%u open).", where, connections);
+        events_emit_number("sessions", "open", connections);
+}
+
+/* A local connection that could not be carried: it was closed at once. */
+static void on_failed(void *userdata, const struct dial_result *res) {
+        if (res->rejected || res->handshake_failed) {
+                log_error("The recovery machine no longer accepts this token: %s. It was rotated (kairos-recovery rotate) "
+                          "or the machine restarted; the ssh connection was ended. Read the new QR code on its screen "
+                          "and start kairos-bridge again with it.", res->last_error);
+                events_emit("rejected", "message", "the token is no longer accepted: read the new QR code", NULL);
+                return;
+        }
+        /* Through a relay a rotated token is only silence: the machine
+         * waits on other channels now. Say what that may mean. */
+        log_error("A local connection could not be carried to the recovery machine: %s. If kairos-recovery rotate "
+                  "ran there or the machine restarted, read the new QR code and start kairos-bridge with it.",
+                  res->last_error[0] ? res->last_error : "no path got through in time");
+}
+
+static void on_interrupted(void *userdata, unsigned connections) {
+        log_warning("%u ssh session%s open through this bridge. Press Ctrl-C again within %u seconds to end %s "
+                    "(whatever runs there, an fsck too, loses its connection); SIGTERM ends at once.",
+                    connections, connections == 1 ? " is" : "s are", (unsigned) (BRIDGE_SIGINT_WINDOW_USEC / USEC_PER_SEC),
+                    connections == 1 ? "it" : "them");
+        events_emit_number("interrupted", "open", connections);
 }
 
 /* A token can leave a bridge nothing to try: the machine waits at no relay
@@ -264,32 +373,6 @@ static void show_token(const struct kairos_token *t) {
         sodium_memzero(password, sizeof password);
 }
 
-/* On a terminal the password is printed; under systemd it goes to a file
- * of the user's own, and the journal only says where. */
-static void tell_password(const char *password, const char *id) {
-        char dir[4096], path[4200];
-        FILE *f;
-
-        if (!log_is_journal()) {
-                log_info("SSH access password is %s", password);
-                return;
-        }
-        if (known_hosts_dir(dir, sizeof dir) < 0) {
-                log_warning("No private directory for the password file; it is shown on the recovery machine's screen.");
-                return;
-        }
-        snprintf(path, sizeof path, "%s/%s.password", dir, id);
-        umask(077);
-        f = fopen(path, "we");
-        if (!f) {
-                log_warning("Cannot write %s; the password is shown on the recovery machine's screen.", path);
-                return;
-        }
-        fprintf(f, "%s\n", password);
-        fclose(f);
-        log_info("SSH access password is in %s", path);
-}
-
 /* Why no path got through, said once; the exit status. */
 static int unreachable(const struct dial_result *res, bool tries_relay) {
         if (res->busy && !res->handshake_failed) {
@@ -318,15 +401,39 @@ static int unreachable(const struct dial_result *res, bool tries_relay) {
         return EX_UNAVAILABLE;
 }
 
+/* --stdio: before ssh sees a byte from the machine, its host keys are in
+ * the bridge's known_hosts under the alias that ssh's HostKeyAlias names
+ * (--ssh-config), for the KnownHostsCommand to hand to ssh. */
+static void stdio_ready(const struct dial_result *res, void *userdata) {
+        const char *alias = userdata;
+        char dir[4096], kh[4200];
+
+        if (known_hosts_dir(dir, sizeof dir) < 0 || known_hosts_write(dir, alias, &res->hello, kh, sizeof kh) < 0)
+                log_warning("Cannot write a known_hosts file; ssh will not find the host key.");
+        else
+                log_debug("Host keys of %s stored as %s in %s.", res->hello.hostname, alias, kh);
+}
+
 static int run(void) {
-        char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], dir[4096], kh[4200], alias[64];
+        char password[KAIROS_PASSWORD_SIZE], id[KAIROS_SERVICE_ID_HEX + 1], dir[4096], kh[4200], alias[300];
+        char listen_shown[300];
         struct kairos_token token;
         struct dial_result res;
         struct bridge *b;
-        struct bridge_callbacks cb = { .changed = on_changed };
+        struct bridge_callbacks cb = { .changed = on_changed, .failed = on_failed, .interrupted = on_interrupted };
         int r, listen_fd = -1;
         bool tries_relay;
 
+        if (arg.known_hosts_alias) {
+                forget_text();
+                return known_hosts_print_alias(arg.known_hosts_alias, stdout) < 0 ? EX_NOINPUT : 0;
+        }
+        if (arg.ssh_config_name && arg.source != TOKEN_FROM_IMAGE && arg.source != TOKEN_FROM_FILE) {
+                forget_text();
+                log_error("--ssh-config needs the token in a file that ssh can read it from each time: "
+                          "--qr-code-image PHOTO or --token-file FILE.");
+                return EX_USAGE;
+        }
         r = token_input_read(arg.source, arg.where, &token);
         forget_text(); /* already wiped: only freed */
         if (r != 0)
@@ -341,6 +448,19 @@ static int run(void) {
                 token_clear(&token);
                 return r;
         }
+        if (arg.ssh_config_name) {
+                struct ssh_config_options sc = {
+                        .name = arg.ssh_config_name,
+                        .image = arg.source == TOKEN_FROM_IMAGE ? abs_path : NULL,
+                        .token_file = arg.source == TOKEN_FROM_FILE ? abs_path : NULL,
+                        .direct = arg.dial.direct, .n_direct = arg.dial.n_direct,
+                        .relays = arg.dial.relays, .n_relays = arg.dial.n_relays,
+                        .direct_only = arg.direct_only, .relay_only = arg.relay_only,
+                        .timeout_sec = arg.timeout_sec == DEFAULT_TIMEOUT_SEC ? 0 : arg.timeout_sec,
+                };
+                token_clear(&token);
+                return ssh_config_print(&sc, stdout) < 0 ? EX_OSERR : 0;
+        }
         tries_relay = !arg.direct_only && (arg.dial.n_relays > 0 || !token.no_relay);
         kdf_password(token.secret, password);
         kdf_service_id(token.secret, id);
@@ -349,6 +469,7 @@ static int run(void) {
         arg.dial.progress = progress;
         arg.dial.skip_relays = arg.direct_only;
         arg.dial.skip_token_addresses = arg.relay_only;
+        snprintf(alias, sizeof alias, "%s%s", arg.host_key_alias ? "" : "kairos-", arg.host_key_alias ? arg.host_key_alias : id);
 
         signal(SIGPIPE, SIG_IGN);
         b = bridge_new(&arg.dial, &cb, NULL);
@@ -356,15 +477,18 @@ static int run(void) {
                 return EX_OSERR;
         bridge_handle_signals(b);
         if (arg.stdio) {
-                r = bridge_stdio(b, &res);
+                r = bridge_stdio(b, &res, stdio_ready, alias);
                 bridge_free(b);
                 token_clear(&token);
+                sodium_memzero(password, sizeof password);
                 if (r == -ETIMEDOUT)
                         return unreachable(&res, tries_relay);
-                return r < 0 && r != -ECANCELED ? EX_IOERR : 0;
+                if (r == -ECANCELED)
+                        return bridge_stopped_by() == SIGINT ? 130 : 0;
+                return r < 0 ? EX_IOERR : 0;
         }
 
-        listen_fd = bridge_listen(arg.listen, arg.allow_remote);
+        listen_fd = bridge_listen(arg.listen, arg.allow_remote, listen_shown, sizeof listen_shown);
         if (listen_fd < 0) {
                 if (listen_fd == -EADDRINUSE)
                         log_error("%s is already in use (another kairos-bridge?). Choose another with --listen 127.0.0.1:PORT.", arg.listen);
@@ -372,55 +496,66 @@ static int run(void) {
                         log_error("--listen %s is not a loopback address: anyone who can reach it would reach the recovery machine's SSH. Add --allow-remote if you mean it.", arg.listen);
                 else if (listen_fd == -EINVAL)
                         log_error("--listen %s: give ADDR:PORT, e.g. 127.0.0.1:2200.", arg.listen);
+                else if (listen_fd == -EEXIST)
+                        log_error("--listen %s: something that is not an old socket of yours is in the way.", arg.listen);
                 else
                         log_error_errno(listen_fd, "Cannot listen on %s: %m", arg.listen);
                 bridge_free(b);
+                token_clear(&token);
+                sodium_memzero(password, sizeof password);
                 return listen_fd == -EINVAL || listen_fd == -EPERM ? EX_USAGE : EX_OSERR;
         }
 
         log_info("Connecting to the recovery machine (service %s)", id);
+        sd_notifyf(false, "STATUS=Connecting to the recovery machine (service %s)", id);
+        events_emit("connecting", "service", id, NULL);
         r = bridge_probe(b, &res);
         if (r < 0) {
                 close(listen_fd);
+                if (bridge_listen_is_unix(arg.listen))
+                        (void) unlink(listen_shown);
                 bridge_free(b);
                 token_clear(&token);
-                if (r == -ECANCELED)
+                sodium_memzero(password, sizeof password);
+                if (r == -ECANCELED) {
+                        /* Not a success: nothing was reached. */
+                        if (bridge_stopped_by() == SIGINT) {
+                                log_info("Interrupted before the recovery machine was reached.");
+                                return 130;
+                        }
                         return 0;
+                }
                 return unreachable(&res, tries_relay);
         }
         log_info("Recovery machine %s (service %s)", res.hello.hostname, id);
         tell_password(password, id);
-        snprintf(alias, sizeof alias, "kairos-%s", id);
         kh[0] = '\0';
         if (known_hosts_dir(dir, sizeof dir) < 0 || known_hosts_write(dir, alias, &res.hello, kh, sizeof kh) < 0)
-                log_warning("Cannot write a known_hosts file; ssh will ask to confirm the host key.");
+                log_warning("Cannot write a known_hosts file; ssh will ask to confirm the host key (and not store it).");
         {
-                char f_path[320], f_listen[300], f_host[300], f_service[64];
+                char f_path[320], f_listen[320], f_host[300], f_service[64];
                 const char *fields[] = { f_path, f_listen, f_host, f_service, NULL };
 
                 snprintf(f_path, sizeof f_path, "KAIROS_PATH=%s", res.where);
-                snprintf(f_listen, sizeof f_listen, "KAIROS_LISTEN=%s", arg.listen);
+                snprintf(f_listen, sizeof f_listen, "KAIROS_LISTEN=%s", listen_shown);
                 snprintf(f_host, sizeof f_host, "KAIROS_HOSTNAME=%s", res.hello.hostname);
                 snprintf(f_service, sizeof f_service, "KAIROS_SERVICE=%s", id);
                 log_struct(LOG_INFO, 0, MESSAGE_ID_BRIDGE_REACHABLE, fields, "SSH server reachable at %s (via %s)",
-                           arg.listen, res.where);
+                           listen_shown, res.where);
         }
-        log_info("To connect, keep this running and run in another terminal:");
-        {
-                const char *colon = strrchr(arg.listen, ':');
-                if (kh[0])
-                        log_info("  ssh -p %s -o HostKeyAlias=%s -o UserKnownHostsFile=%s root@%.*s", colon + 1, alias, kh,
-                                 (int) (colon - arg.listen), arg.listen);
-                else
-                        log_info("  ssh -p %s root@%.*s", colon + 1, (int) (colon - arg.listen), arg.listen);
-        }
+        events_emit("reachable", "listen", listen_shown, "via", res.where, "hostname", res.hello.hostname,
+                    "service", id, "known_hosts", kh, "host_key_alias", alias, NULL);
+        tell_ssh_command(listen_shown, alias, kh);
         sd_notifyf(false, "READY=1\nSTATUS=Reachable via %s, 0 connections", res.where);
         sodium_memzero(password, sizeof password);
 
         r = bridge_serve(b, listen_fd);
         sd_notify(false, "STOPPING=1");
+        if (bridge_listen_is_unix(arg.listen))
+                (void) unlink(listen_shown);
         bridge_free(b);
         token_clear(&token);
+        forget_password_file();
         log_struct(LOG_INFO, 0, MESSAGE_ID_BRIDGE_STOPPED, NULL, "Stopped; all connections closed.");
         return r < 0 ? EX_OSERR : 0;
 }
@@ -439,5 +574,7 @@ int main(int argc, char **argv) {
                 forget_text();
                 return r < 0 ? EX_USAGE : 0;
         }
-        return run();
+        r = run();
+        events_emit_number("stopped", "exit", r);
+        return r;
 }

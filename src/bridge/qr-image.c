@@ -206,10 +206,21 @@ static int decode_picture(const uint8_t *data, size_t n, enum image_format forma
         size_t k;
         int r;
 
-        if (format == IMAGE_FORMAT_PNG)
+        switch (format) {
+        case IMAGE_FORMAT_PNG:
                 r = image_load_png(data, n, limits->max_pixels, &stored, &info);
-        else
+                break;
+        case IMAGE_FORMAT_JPEG:
                 r = image_load_jpeg(data, n, limits->max_pixels, &stored, &info);
+                break;
+        case IMAGE_FORMAT_HEIC:
+        case IMAGE_FORMAT_AVIF:
+                r = image_load_heif(data, n, limits->max_pixels, &stored, &info);
+                break;
+        default:
+                r = image_load_webp(data, n, limits->max_pixels, &stored, &info);
+                break;
+        }
 
         shown(info.detail, strlen(info.detail), detail, sizeof detail);
         switch (r) {
@@ -287,14 +298,17 @@ int qr_image_read_token_from_memory(const void *data, size_t n, const char *name
         switch (format) {
         case IMAGE_FORMAT_PNG:
         case IMAGE_FORMAT_JPEG:
+        case IMAGE_FORMAT_HEIC:
+        case IMAGE_FORMAT_AVIF:
+        case IMAGE_FORMAT_WEBP:
                 break;
         case IMAGE_FORMAT_TEXT:
                 return fail(err, QR_IMAGE_NOT_AN_IMAGE, -EMEDIUMTYPE,
-                            "%s holds text, not a picture: give a PNG or JPEG photo of the QR code, "
+                            "%s holds text, not a picture: give a photo of the QR code (PNG, JPEG, HEIC, WebP, AVIF), "
                             "or, if the file holds the token itself, use --token-file", name);
         case IMAGE_FORMAT_UNKNOWN:
                 return fail(err, QR_IMAGE_NOT_AN_IMAGE, -EMEDIUMTYPE,
-                            "%s is not a PNG or JPEG picture (its first bytes match no picture format): "
+                            "%s is not a picture kairos reads (its first bytes match no picture format): "
                             "give a photo or screenshot of the QR code", name);
         case IMAGE_FORMAT_PDF:
                 return fail(err, QR_IMAGE_UNSUPPORTED, -EOPNOTSUPP,
@@ -302,7 +316,7 @@ int qr_image_read_token_from_memory(const void *data, size_t n, const char *name
                             name);
         default:
                 return fail(err, QR_IMAGE_UNSUPPORTED, -EOPNOTSUPP,
-                            "%s is a %s picture, which kairos cannot read: convert it to PNG or JPEG "
+                            "%s is a %s picture, which kairos cannot read: convert it to PNG, JPEG, HEIC, WebP or AVIF "
                             "(or send a screenshot) and try again", name, image_format_name(format));
         }
 

@@ -44,7 +44,7 @@ enum qr_image_error_code {
         QR_IMAGE_UNREADABLE = 2,     /* open()/read()'s errno, -EISDIR, -EINVAL (a FIFO, a device) */
         QR_IMAGE_EMPTY = 3,          /* -ENODATA: 0 bytes */
         QR_IMAGE_NOT_AN_IMAGE = 4,   /* -EMEDIUMTYPE: text, or nothing we know */
-        QR_IMAGE_UNSUPPORTED = 5,    /* -EOPNOTSUPP: a GIF, WebP, HEIC, AVIF, BMP, TIFF, SVG or PDF */
+        QR_IMAGE_UNSUPPORTED = 5,    /* -EOPNOTSUPP: a GIF, BMP, TIFF, SVG or PDF */
         QR_IMAGE_TRUNCATED = 6,      /* -EBADMSG: the file ends before the picture does */
         QR_IMAGE_CORRUPT = 7,        /* -EBADMSG: the decoder rejects the data */
         QR_IMAGE_TOO_LARGE = 8,      /* -EFBIG: more pixels or bytes than the limits */

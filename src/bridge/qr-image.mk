@@ -2,8 +2,9 @@
 #
 # The kairos token from a photo or screenshot of its QR code (qr-image.h),
 # in a library of its own so that only the bridge links zbar, libpng and
-# libjpeg. Each outside library is used from one file: zbar in qr-scan.c,
-# libpng in image-png.c, libjpeg in image-jpeg.c.
+# libjpeg, libheif and libwebp. Each outside library is used from one file:
+# zbar in qr-scan.c, libpng in image-png.c, libjpeg in image-jpeg.c, libheif
+# in image-heif.c, libwebp in image-webp.c.
 
 QRIMAGE_SOURCES = \
 	src/bridge/qr-image.c src/bridge/qr-image.h \
@@ -13,21 +14,26 @@ QRIMAGE_SOURCES = \
 	src/bridge/image-load.h \
 	src/bridge/image-png.c \
 	src/bridge/image-jpeg.c \
+	src/bridge/image-heif.c \
+	src/bridge/image-webp.c \
 	src/bridge/exif.c src/bridge/exif.h \
 	src/bridge/grey-image.c src/bridge/grey-image.h
-QRIMAGE_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge $(ZBAR_CFLAGS) $(PNG_CFLAGS) $(JPEG_CFLAGS)
+QRIMAGE_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge $(ZBAR_CFLAGS) $(PNG_CFLAGS) $(JPEG_CFLAGS) $(HEIF_CFLAGS) $(WEBP_CFLAGS)
 
 noinst_LIBRARIES += libkairos-qrimage.a
 libkairos_qrimage_a_SOURCES = $(QRIMAGE_SOURCES)
 libkairos_qrimage_a_CFLAGS = $(QRIMAGE_CFLAGS)
 # For the bridge: $(QRIMAGE_LIBS) before $(SHARED_LIBS) (logging).
-QRIMAGE_LIBS = libkairos-qrimage.a $(ZBAR_LIBS) $(PNG_LIBS) $(JPEG_LIBS)
+QRIMAGE_LIBS = libkairos-qrimage.a $(ZBAR_LIBS) $(PNG_LIBS) $(JPEG_LIBS) $(HEIF_LIBS) $(WEBP_LIBS)
 
 # Small pictures for the unit test and the fuzz corpus' seeds: a test token
 # (relay 127.0.0.1, no secret worth anything) and a web address.
 QRIMAGE_FIXTURES = \
 	tests/data/qr-token.png \
 	tests/data/qr-token.jpg \
+	tests/data/qr-token.heic \
+	tests/data/qr-token.webp \
+	tests/data/qr-token.avif \
 	tests/data/qr-url.png \
 	tests/data/qr-escape.png \
 	tests/data/blank.png
@@ -65,5 +71,5 @@ noinst_PROGRAMS += tests/fuzz/fuzz-qr-image
 tests_fuzz_fuzz_qr_image_SOURCES = tests/fuzz/fuzz-qr-image.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_qr_image_CFLAGS = $(QRIMAGE_CFLAGS) -fsanitize=fuzzer $(FUZZ_SANITIZE)
 tests_fuzz_fuzz_qr_image_LDFLAGS = $(FUZZ_LINK)
-tests_fuzz_fuzz_qr_image_LDADD = tests/fuzz/libkairos-qrimage-fuzz.a $(ZBAR_LIBS) $(PNG_LIBS) $(JPEG_LIBS) $(FUZZ_LINK_LIBS)
+tests_fuzz_fuzz_qr_image_LDADD = tests/fuzz/libkairos-qrimage-fuzz.a $(ZBAR_LIBS) $(PNG_LIBS) $(JPEG_LIBS) $(HEIF_LIBS) $(WEBP_LIBS) $(FUZZ_LINK_LIBS)
 endif

@@ -7,7 +7,17 @@
 #include "macro.h"
 #include "qr-variants.h"
 
-enum op { OP_PLAIN, OP_INVERT, OP_STRETCH, OP_STRETCH_INVERT, OP_BLUR1, OP_BLUR2 };
+enum op {
+        OP_PLAIN,
+        OP_INVERT,
+        OP_STRETCH,
+        OP_STRETCH_INVERT,
+        OP_BLUR1,
+        OP_BLUR2,
+        OP_SHARPEN,
+        OP_ENLARGE_SHARPEN,
+        OP_ENLARGE_SHARPEN_INVERT,
+};
 
 static const char *const op_names[] = {
         [OP_PLAIN] = "plain",
@@ -16,7 +26,15 @@ static const char *const op_names[] = {
         [OP_STRETCH_INVERT] = "stretched, inverted",
         [OP_BLUR1] = "blurred 3x3",
         [OP_BLUR2] = "blurred 5x5",
+        [OP_SHARPEN] = "sharpened",
+        [OP_ENLARGE_SHARPEN] = "enlarged, sharpened",
+        [OP_ENLARGE_SHARPEN_INVERT] = "enlarged, sharpened, inverted",
 };
+
+/* An enlarged variant stays under this many pixels: zbar's time grows with
+ * them. A code far away in a picture larger than a quarter of this is
+ * not enlarged (the picture would need cropping first). */
+#define ENLARGE_MAX_PIXELS (8u * 1000 * 1000)
 
 /* A size is either a factor (up to FACTOR_MAX) or the longest side wanted. */
 #define FACTOR_MAX 8
@@ -47,6 +65,12 @@ static const struct step {
         { 1600, OP_INVERT },
         { 1600, OP_BLUR1 },
         { 2, OP_BLUR1 },
+        /* Far away and out of focus (a code a hundred-odd pixels wide with
+         * soft edges): zbar's finder needs a few pixels a module and edges
+         * it can find; bilinear enlarging and an unsharp mask give both. */
+        { 1, OP_ENLARGE_SHARPEN },
+        { 1, OP_SHARPEN },
+        { 1, OP_ENLARGE_SHARPEN_INVERT },
         { 1, OP_STRETCH },
 };
 
@@ -139,6 +163,24 @@ static int apply(struct qr_variants *v, const struct grey_image *in, enum op op,
         case OP_BLUR2:
                 r = grey_image_blur(in, op == OP_BLUR1 ? 1 : 2, &v->work);
                 break;
+        case OP_SHARPEN:
+                r = grey_image_sharpen(in, 1, 2, &v->work);
+                break;
+        case OP_ENLARGE_SHARPEN:
+        case OP_ENLARGE_SHARPEN_INVERT: {
+                _cleanup_(grey_image_freep) struct grey_image big = {};
+                uint64_t px = (uint64_t) in->width * in->height;
+                size_t k = px * 9 <= ENLARGE_MAX_PIXELS ? 3 : px * 4 <= ENLARGE_MAX_PIXELS ? 2 : 0;
+
+                if (k == 0)
+                        return -ERANGE; /* too large already: skipped */
+                r = grey_image_enlarge(in, k, &big);
+                if (r >= 0)
+                        r = grey_image_sharpen(&big, k, 2, &v->work);
+                if (r >= 0 && op == OP_ENLARGE_SHARPEN_INVERT)
+                        grey_image_invert(&v->work);
+                break;
+        }
         default:
                 r = grey_image_copy(in, &v->work);
                 if (r < 0)
@@ -172,6 +214,8 @@ int qr_variants_next(struct qr_variants *v, const struct grey_image **img, const
                 if (r < 0)
                         return r;
                 r = apply(v, base, s->op, img);
+                if (r == -ERANGE)
+                        continue;
                 if (r < 0)
                         return r;
                 snprintf(v->what, sizeof v->what, "%zux%zu %s", (*img)->width, (*img)->height, op_names[s->op]);

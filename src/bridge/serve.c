@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -27,6 +30,8 @@ struct bridge {
         unsigned threads; /* serving threads alive: the bridge is freed only at 0 */
         enum dial_path preferred;
         int stop[2]; /* readable once the bridge stops: every pump ends */
+        int warn[2]; /* readable after a first Ctrl-C with sessions open */
+        usec_t warned_at; /* when that Ctrl-C was said; 0 if none */
 };
 
 struct connection {
@@ -49,6 +54,12 @@ struct bridge *bridge_new(const struct dial_options *o, const struct bridge_call
                 free(b);
                 return NULL;
         }
+        if (pipe2(b->warn, O_CLOEXEC | O_NONBLOCK) < 0) {
+                close(b->stop[0]);
+                close(b->stop[1]);
+                free(b);
+                return NULL;
+        }
         b->options.cancel_fd = b->stop[0];
         return b;
 }
@@ -58,6 +69,8 @@ void bridge_free(struct bridge *b) {
                 return;
         close(b->stop[0]);
         close(b->stop[1]);
+        close(b->warn[0]);
+        close(b->warn[1]);
         pthread_mutex_destroy(&b->lock);
         pthread_cond_destroy(&b->idle);
         free(b);
@@ -73,8 +86,12 @@ static int dial_preferred(struct bridge *b, struct dial_result *res, bool progre
         o = b->options;
         o.prefer = b->preferred;
         pthread_mutex_unlock(&b->lock);
-        if (!progress)
+        if (!progress) {
                 o.progress = NULL;
+                /* The machine took this token before: a "not this token" now
+                 * means it was rotated, and no other path will do. */
+                o.stop_on_rejection = true;
+        }
         r = dial(&o, res);
         if (r >= 0) {
                 pthread_mutex_lock(&b->lock);
@@ -98,12 +115,25 @@ int bridge_probe(struct bridge *b, struct dial_result *res) {
         return 0;
 }
 
+/* Open sessions, for the SIGINT handler (which may not take the lock). */
+static volatile sig_atomic_t sessions_open, stopped_by;
+
 static void count(struct bridge *b, int delta, const struct dial_result *res) {
         unsigned n;
 
         pthread_mutex_lock(&b->lock);
         b->connections += (unsigned) delta;
         n = b->connections;
+        sessions_open = (sig_atomic_t) n;
+        /* Ctrl-C came while sessions were open, and now they have all
+         * ended (often only the last ssh's close, a moment behind the
+         * keypress): what was asked for, stopping, happens now. */
+        if (n == 0 && b->warned_at > 0 && now_usec() - b->warned_at <= BRIDGE_SIGINT_WINDOW_USEC) {
+                char x = 1;
+
+                stopped_by = SIGINT;
+                (void) !write(b->stop[1], &x, 1);
+        }
         if (n == 0)
                 pthread_cond_broadcast(&b->idle);
         pthread_mutex_unlock(&b->lock);
@@ -128,9 +158,11 @@ static void *serve_connection(void *userdata) {
 
         r = dial_preferred(b, &res, false);
         if (r < 0) {
-                log_error("A local connection could not be carried to the recovery machine: %s.",
-                          res.last_error[0] ? res.last_error : "no path got through in time");
+                /* The ssh connection ends at once: ssh says so, and the
+                 * callback tells the user why. */
                 close(c->fd);
+                if (r != -ECANCELED && b->cb.failed)
+                        b->cb.failed(b->userdata, &res);
                 count(b, -1, NULL);
                 free(c);
                 thread_done(b);
@@ -148,16 +180,94 @@ static void *serve_connection(void *userdata) {
         return NULL;
 }
 
-int bridge_listen(const char *spec, bool allow_remote) {
+static int listen_unix(const char *path, char *shown, size_t shown_size) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct stat st;
+        mode_t old;
+        int fd, r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        /* A socket left by an earlier bridge goes; anything else stays. */
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
+                        return -EEXIST;
+                if (connect_unix_probe(&sa) == 0)
+                        return -EADDRINUSE;
+                (void) unlink(path);
+        }
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        /* Only its owner may connect: it leads to a root shell. */
+        old = umask(0177);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0 || listen(fd, 64) < 0) {
+                r = negative_errno();
+                close(fd);
+                return r;
+        }
+        snprintf(shown, shown_size, "%s", path);
+        return fd;
+}
+
+int connect_unix_probe(const struct sockaddr_un *sa) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), r;
+
+        if (fd < 0)
+                return negative_errno();
+        r = connect(fd, (const struct sockaddr *) sa, sizeof *sa) < 0 ? negative_errno() : 0;
+        close(fd);
+        return r;
+}
+
+bool bridge_listen_is_unix(const char *spec) {
+        return strchr(spec, '/') != NULL;
+}
+
+int bridge_listen_check(const char *spec) {
+        char host[256], buf[300];
+        uint16_t port;
+
+        if (bridge_listen_is_unix(spec))
+                return strlen(spec) < sizeof(((struct sockaddr_un *) NULL)->sun_path) ? 0 : -ENAMETOOLONG;
+        if (snprintf(buf, sizeof buf, "tcp:%s", spec) >= (int) sizeof buf)
+                return -EINVAL;
+        /* relay_parse() refuses port 0; --listen takes it (a free port). */
+        {
+                size_t n = strlen(buf);
+                if (n >= 2 && !strcmp(buf + n - 2, ":0"))
+                        snprintf(buf + n - 1, sizeof buf - (n - 1), "1");
+        }
+        return relay_parse(buf, host, sizeof host, &port);
+}
+
+int bridge_listen(const char *spec, bool allow_remote, char *shown, size_t shown_size) {
         char host[256], buf[300], port_s[8];
         struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE }, *ai = NULL;
+        struct sockaddr_storage bound;
+        socklen_t bound_len = sizeof bound;
         uint16_t port;
+        bool any_port = false;
         int fd, one = 1, r;
 
+        if (bridge_listen_is_unix(spec))
+                return listen_unix(spec, shown, shown_size);
+        if (bridge_listen_check(spec) < 0)
+                return -EINVAL;
         snprintf(buf, sizeof buf, "tcp:%s", spec);
+        {
+                size_t n = strlen(buf);
+                if (n >= 2 && !strcmp(buf + n - 2, ":0")) {
+                        any_port = true;
+                        snprintf(buf + n - 1, sizeof buf - (n - 1), "1");
+                }
+        }
         if (relay_parse(buf, host, sizeof host, &port) < 0)
                 return -EINVAL;
-        snprintf(port_s, sizeof port_s, "%u", port);
+        snprintf(port_s, sizeof port_s, "%u", any_port ? 0 : port);
         if (getaddrinfo(host, port_s, &hints, &ai) != 0)
                 return -EINVAL;
         if (!allow_remote) {
@@ -182,6 +292,11 @@ int bridge_listen(const char *spec, bool allow_remote) {
                 return r;
         }
         freeaddrinfo(ai);
+        /* Port 0: the kernel's choice, read back for the ssh command. */
+        if (getsockname(fd, (struct sockaddr *) &bound, &bound_len) == 0)
+                port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &bound)->sin6_port :
+                                                           ((struct sockaddr_in *) &bound)->sin_port);
+        snprintf(shown, shown_size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
         return fd;
 }
 
@@ -195,14 +310,28 @@ static void stop_all(struct bridge *b) {
         pthread_mutex_unlock(&b->lock);
 }
 
-/* SIGINT and SIGTERM write to the stop pipe: dialing, the accept loop and
- * every pump watch its reading end. */
-static int stop_write_fd = -1;
+/* SIGTERM, and SIGINT with no session open, write to the stop pipe:
+ * dialing, the accept loop and every pump watch its reading end. A first
+ * SIGINT with sessions open only warns (a stray Ctrl-C must not kill an
+ * fsck); a second within BRIDGE_SIGINT_WINDOW_USEC stops. */
+static int stop_write_fd = -1, warn_write_fd = -1;
+static usec_t last_sigint; /* touched by the handler only */
 
 static void on_signal(int sig) {
         char x = 1;
         int saved = errno;
 
+        if (sig == SIGINT && sessions_open > 0) {
+                usec_t now = now_usec();
+
+                if (last_sigint == 0 || now - last_sigint > BRIDGE_SIGINT_WINDOW_USEC) {
+                        last_sigint = now;
+                        (void) !write(warn_write_fd, &x, 1);
+                        errno = saved;
+                        return;
+                }
+        }
+        stopped_by = sig;
         (void) !write(stop_write_fd, &x, 1);
         errno = saved;
 }
@@ -211,26 +340,60 @@ void bridge_handle_signals(struct bridge *b) {
         struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
         stop_write_fd = b->stop[1];
+        warn_write_fd = b->warn[1];
         sigemptyset(&sa.sa_mask);
+        sigaddset(&sa.sa_mask, SIGINT);
+        sigaddset(&sa.sa_mask, SIGTERM);
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
 }
 
+int bridge_stopped_by(void) {
+        return stopped_by;
+}
+
+unsigned bridge_connections(struct bridge *b) {
+        unsigned n;
+
+        pthread_mutex_lock(&b->lock);
+        n = b->connections;
+        pthread_mutex_unlock(&b->lock);
+        return n;
+}
+
 int bridge_serve(struct bridge *b, int listen_fd) {
         for (;;) {
-                struct pollfd p[2] = { { .fd = listen_fd, .events = POLLIN }, { .fd = b->stop[0], .events = POLLIN } };
+                struct pollfd p[3] = { { .fd = listen_fd, .events = POLLIN }, { .fd = b->stop[0], .events = POLLIN },
+                                       { .fd = b->warn[0], .events = POLLIN } };
                 pthread_attr_t attr;
                 struct connection *c;
                 pthread_t th;
                 int fd;
 
-                if (poll(p, 2, -1) < 0) {
+                if (poll(p, 3, -1) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
                 if (p[1].revents)
                         break;
+                if (p[2].revents) {
+                        char drain[16];
+
+                        unsigned n;
+
+                        while (read(b->warn[0], drain, sizeof drain) > 0)
+                                ;
+                        pthread_mutex_lock(&b->lock);
+                        b->warned_at = now_usec();
+                        n = b->connections;
+                        pthread_mutex_unlock(&b->lock);
+                        if (n == 0) /* all ended since the keypress */
+                                break;
+                        if (b->cb.interrupted)
+                                b->cb.interrupted(b->userdata, n);
+                        continue;
+                }
                 fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (fd < 0)
                         continue;
@@ -263,11 +426,14 @@ int bridge_serve(struct bridge *b, int listen_fd) {
         return 0;
 }
 
-int bridge_stdio(struct bridge *b, struct dial_result *res) {
+int bridge_stdio(struct bridge *b, struct dial_result *res, void (*ready)(const struct dial_result *res, void *userdata),
+                 void *userdata) {
         int r = dial_preferred(b, res, true);
 
         if (r < 0)
                 return r;
+        if (ready)
+                ready(res, userdata);
         r = tunnel_pump(&res->tunnel, STDIN_FILENO, STDOUT_FILENO, b->stop[0], NULL);
         tunnel_done(&res->tunnel, true);
         (void) dial_wait_idle(2 * USEC_PER_SEC);

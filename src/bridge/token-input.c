@@ -42,6 +42,29 @@ static int read_text(int fd, char *buf, size_t size) {
         return 0;
 }
 
+/* On a terminal: one line, ended by Enter (a person does not type Ctrl-D). */
+static int read_line(int fd, char *buf, size_t size) {
+        size_t n = 0;
+
+        for (;;) {
+                char c;
+                ssize_t k = read(fd, &c, 1);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0 || c == '\n')
+                        break;
+                if (n == size - 1)
+                        return -EFBIG;
+                buf[n++] = c;
+        }
+        buf[n] = '\0';
+        return 0;
+}
+
 static int decode(const char *text, const char *from, struct kairos_token *t) {
         struct token_error err;
 
@@ -82,7 +105,13 @@ int token_input_read(enum token_source source, char *where, struct kairos_token 
                         log_error_errno(r, "Cannot open the token file %s: %m", where);
                         return r == -ENOENT ? EX_NOINPUT : EX_IOERR;
                 }
-                r = read_text(fd, text, sizeof text);
+                if (source == TOKEN_FROM_STDIN && isatty(fd)) {
+                        /* As wormhole receive asks for its code. */
+                        fputs("Enter the token (the text under the QR code on the recovery machine's screen): ", stderr);
+                        fflush(stderr);
+                        r = read_line(fd, text, sizeof text);
+                } else
+                        r = read_text(fd, text, sizeof text);
                 if (fd != STDIN_FILENO)
                         close(fd);
                 if (r == -EFBIG || r == -EBADMSG) {

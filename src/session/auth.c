@@ -23,12 +23,41 @@ static bool key_authorized(struct server *s, ssh_key key) {
         return false;
 }
 
-static bool password_matches(struct server *s, const char *given) {
-        size_t len = strlen(s->password);
+/* The password as a person may type it, like the token: any case, with or
+ * without the dashes, spaces anywhere. The alphabet has one case and no
+ * dash or space (kdf.h), so this folds no two passwords together and the
+ * strength is unchanged. Into out, at most size - 1 characters; false if
+ * longer (not the password anyway). */
+static bool password_normalize(const char *in, char *out, size_t size) {
+        size_t n = 0;
 
-        if (!given || strlen(given) != len)
-                return false;
-        return sodium_memcmp(given, s->password, len) == 0;
+        for (; *in; in++) {
+                char c = *in;
+
+                if (c == '-' || c == ' ' || c == '\t')
+                        continue;
+                if (c >= 'A' && c <= 'Z')
+                        c = (char) (c - 'A' + 'a');
+                if (n + 1 >= size)
+                        return false;
+                out[n++] = c;
+        }
+        out[n] = '\0';
+        return true;
+}
+
+static bool password_matches(struct server *s, const char *given) {
+        char a[256], b[256];
+        bool ok;
+
+        if (!given || !password_normalize(given, a, sizeof a) || !password_normalize(s->password, b, sizeof b))
+                ok = false;
+        else
+                /* Both normalized, then compared in constant time. */
+                ok = strlen(a) == strlen(b) && sodium_memcmp(a, b, strlen(b)) == 0;
+        sodium_memzero(a, sizeof a);
+        sodium_memzero(b, sizeof b);
+        return ok;
 }
 
 static void sleep_msec(unsigned msec) {

@@ -56,8 +56,13 @@ struct race {
         char side[KAIROS_SIDE_HEX + 1];
         void (*progress)(void *userdata, const char *line);
         void *userdata;
+        bool stop_on_rejection;
         bool handshake_failed, interference, busy;
+        /* Set once a direct path said "not this token" when the caller
+         * asked to stop at that (dial_options.stop_on_rejection). */
+        bool rejected;
         char last_error[600];
+        unsigned last_rank; /* how telling last_error is: cause_rank() */
         /* For the relay's head start: a direct attempt has a TCP connection;
          * how many direct attempts there are and how many failed a round. */
         bool direct_connected;
@@ -134,22 +139,42 @@ static void say(struct race *r, const char *fmt, ...) {
         pthread_mutex_unlock(&r->lock);
 }
 
-static void note_error(struct attempt *a, int error, const char *what, char *last, size_t size) {
+/* How much a failure says about the machine, for the one cause told when
+ * every path failed: an answer that refuses us (busy, another secret,
+ * interference) says most; a peer that accepted the connection and then
+ * went quiet or closed says more than an address that refused or never
+ * answered (a stale address in the token, a relay not reached). */
+static unsigned cause_rank(int error, bool connected) {
+        if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED || error == -EUSERS)
+                return 3;
+        if (connected)
+                return 2;
+        return 1;
+}
+
+/* connected: the attempt had a TCP connection to the machine (or a pairing
+ * at the relay) when it failed. */
+static void note_error_at(struct attempt *a, int error, bool connected, const char *what, char *last, size_t size) {
         char line[600];
+        unsigned rank = cause_rank(error, connected);
 
         snprintf(line, sizeof line, "%s: %s", a->label, what);
         pthread_mutex_lock(&a->race->lock);
-        /* A peer that answered says more than an address that did not. */
-        if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED || error == -EUSERS ||
-            !(a->race->handshake_failed || a->race->interference || a->race->busy))
+        if (rank >= a->race->last_rank) {
                 snprintf(a->race->last_error, sizeof a->race->last_error, "%s", line);
+                a->race->last_rank = rank;
+        }
         /* At the relay only our channel pairs, and only the machine knows
          * it: a failed handshake there is interference, not a wrong token. */
         if (a->path == DIAL_PATH_RELAY && error == -ENOTCONN)
                 a->race->interference = true;
-        else if (error == -EBADMSG || error == -ECONNABORTED)
+        else if (error == -EBADMSG || error == -ECONNABORTED) {
                 a->race->handshake_failed = true;
-        else if (error == -EUSERS)
+                if (a->race->stop_on_rejection && a->path == DIAL_PATH_DIRECT) {
+                        a->race->rejected = true;
+                        pthread_cond_broadcast(&a->race->cond);
+                }
+        } else if (error == -EUSERS)
                 a->race->busy = true;
         pthread_mutex_unlock(&a->race->lock);
         /* Say it once, not at every retry. */
@@ -157,6 +182,10 @@ static void note_error(struct attempt *a, int error, const char *what, char *las
                 say(a->race, "%s", line);
                 snprintf(last, size, "%s", line);
         }
+}
+
+static void note_error(struct attempt *a, int error, const char *what, char *last, size_t size) {
+        note_error_at(a, error, false, what, last, size);
 }
 
 static void set_fd(struct attempt *a, int fd) {
@@ -322,6 +351,7 @@ static void *run_direct(void *userdata) {
                         struct kairos_hello hello;
                         struct tunnel t;
                         int fd = connect_addr(p, MIN(r->deadline, now_usec() + 5 * USEC_PER_SEC), a);
+                        bool connected = fd >= 0;
 
                         if (fd >= 0) {
                                 direct_progress(a, true);
@@ -333,9 +363,11 @@ static void *run_direct(void *userdata) {
                                 goto done;
                         }
                         if (!r->cancel)
-                                note_error(a, fd, fd == -EBADMSG || fd == -ECONNABORTED ?
-                                           "answered, but does not hold this token's secret (another machine, an old token, or interference)" :
-                                           fd == -EUSERS ? BUSY_TEXT : record_strerror(fd), last, sizeof last);
+                                note_error_at(a, fd, connected, fd == -EBADMSG || fd == -ECONNABORTED ?
+                                              "answered, but does not hold this token's secret (another machine, an old token, or interference)" :
+                                              fd == -EUSERS ? BUSY_TEXT :
+                                              connected && fd == -ETIMEDOUT ? "accepted the connection, then never answered the handshake" :
+                                              record_strerror(fd), last, sizeof last);
                         drop_fd(a);
                 }
                 freeaddrinfo(ai);
@@ -378,8 +410,10 @@ static void *run_relay(void *userdata) {
                 socket_set_keepalive(fd, 10, 5, 3);
                 /* What to tell if time runs out while we wait here. */
                 pthread_mutex_lock(&r->lock);
-                if (!r->last_error[0])
+                if (r->last_rank == 0) {
                         snprintf(r->last_error, sizeof r->last_error, "%s: waiting for the recovery machine at the relay", a->label);
+                        r->last_rank = 1;
+                }
                 pthread_mutex_unlock(&r->lock);
                 k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
                 bool paired = k >= 0;
@@ -406,7 +440,7 @@ static void *run_relay(void *userdata) {
                          * met had lost its way to the machine (a NAT that forgot
                          * it, an address change). Pairing proves the channel,
                          * so this is no wrong token: try the next slot. */
-                        note_error(a, -ECONNRESET, "paired with a stale waiter (its machine's side was gone); trying another slot",
+                        note_error_at(a, -ECONNRESET, true, "paired with a stale waiter (its machine's side was gone); trying another slot",
                                    last, sizeof last);
                 else if (k != -ECONNRESET && k != -ETIMEDOUT)
                         note_error(a, k, k == -EBUSY || k == -EPROTO || k == -EBADMSG ? relay_strerror(k) : record_strerror(k),
@@ -424,8 +458,7 @@ done:
         return NULL;
 }
 
-/* "HOST:PORT" or "[V6]:PORT" */
-static int parse_host_port(const char *s, char *host, size_t size, uint16_t *port) {
+int dial_parse_direct(const char *s, char *host, size_t size, uint16_t *port) {
         char buf[300];
 
         if (snprintf(buf, sizeof buf, "tcp:%s", s) >= (int) sizeof buf)
@@ -452,7 +485,7 @@ static int build_attempts(struct race *r, const struct dial_options *o) {
         uint16_t port;
 
         for (size_t i = 0; i < o->n_direct; i++) {
-                if (parse_host_port(o->direct[i], host, sizeof host, &port) < 0)
+                if (dial_parse_direct(o->direct[i], host, sizeof host, &port) < 0)
                         return -EINVAL;
                 add_attempt(r, DIAL_PATH_DIRECT, host, port);
         }
@@ -508,6 +541,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
         r->slot_wait = o->slot_wait ? o->slot_wait : 5 * USEC_PER_SEC;
         r->progress = o->progress;
         r->userdata = o->userdata;
+        r->stop_on_rejection = o->stop_on_rejection;
         kdf_psk(o->token->secret, r->psk);
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
                 kdf_channel(o->token->secret, s, r->channels[s]);
@@ -566,7 +600,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
 
         bool cancelled = false;
         pthread_mutex_lock(&r->lock);
-        while (!r->have_winner && r->running > 0 && now_usec() < r->deadline) {
+        while (!r->have_winner && !r->rejected && r->running > 0 && now_usec() < r->deadline) {
                 if (o->cancel_fd > 0) {
                         struct pollfd p = { .fd = o->cancel_fd, .events = POLLIN };
                         if (poll(&p, 1, 0) > 0) {
@@ -589,6 +623,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 res->handshake_failed = r->handshake_failed;
                 res->interference = r->interference;
                 res->busy = r->busy;
+                res->rejected = r->rejected;
                 snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
                 ret = cancelled ? -ECANCELED : -ETIMEDOUT;
         }

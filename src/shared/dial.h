@@ -38,6 +38,11 @@ struct dial_options {
         usec_t timeout;
         /* A relay slot waited on for longer than this is left for another; default 5 s. */
         usec_t slot_wait;
+        /* Give up at once when a direct path answers that it holds another
+         * secret, instead of trying the other paths until the timeout: for a
+         * bridge that reached the machine before, this means the token was
+         * rotated (or the machine rebooted) and no path will do. */
+        bool stop_on_rejection;
         /* The path that won last time starts first. */
         enum dial_path prefer;
         /* If > 0: when it becomes readable, dialing stops with -ECANCELED
@@ -57,6 +62,7 @@ struct dial_result {
         bool handshake_failed; /* a peer answered but did not hold the secret */
         bool interference;     /* paired at the relay, but the handshake failed there */
         bool busy;             /* the machine answered "busy" (tunnel.h): too many waiting there */
+        bool rejected;         /* stopped at a rejection (stop_on_rejection) */
         char last_error[600];
 };
 
@@ -64,6 +70,9 @@ struct dial_result {
  * in time (r->last_error and r->handshake_failed tell more), -ECANCELED,
  * -EINVAL on bad options (unparsable --direct or --relay). */
 int dial(const struct dial_options *o, struct dial_result *r);
+
+/* "HOST:PORT" or "[V6]:PORT" into host and port; -EINVAL if not. */
+int dial_parse_direct(const char *s, char *host, size_t size, uint16_t *port);
 
 /* Before exiting: waits until the attempts that lost (or were cancelled)
  * have ended, at most timeout. -ETIMEDOUT if some are still running. */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,17 +55,30 @@ static const char *level_name(int level) {
         }
 }
 
+static void (*problem_hook)(int level, const char *text);
+
+void log_set_problem_hook(void (*hook)(int level, const char *text)) {
+        problem_hook = hook;
+}
+
 int log_fullv(int level, int error, const char *message_id, const char *const *fields,
               const char *format, va_list ap) {
         int saved = errno;
         char text[2048];
+        bool hooked = problem_hook && level <= LOG_WARNING;
 
-        if (level > max_level)
+        if (level > max_level && !hooked)
                 return error < 0 ? error : -abs(error);
 
         /* %m in our formats means the error we were given, as in systemd. */
         errno = abs(error);
         vsnprintf(text, sizeof text, format, ap);
+        if (hooked)
+                problem_hook(level, text);
+        if (level > max_level) {
+                errno = saved;
+                return error < 0 ? error : -abs(error);
+        }
 
         if (log_is_journal()) {
                 struct iovec iov[32];

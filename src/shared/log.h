@@ -59,3 +59,7 @@ int log_struct(int level, int error, const char *message_id, const char *const *
 #define log_warning_errno(e, ...) log_full(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...) log_full(LOG_ERR, (e), __VA_ARGS__)
 #define log_oom() log_full(LOG_ERR, -ENOMEM, "Out of memory.")
+
+/* Called with every warning and error, whatever the maximum level (after
+ * -q too): kairos-bridge --json turns them into events. */
+void log_set_problem_hook(void (*hook)(int level, const char *text));

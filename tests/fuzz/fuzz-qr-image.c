@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The QR image reader on any bytes a user may hand the bridge as a picture:
- * format detection, the PNG and JPEG decoders behind their error handlers,
+ * format detection, the PNG, JPEG, HEIC/AVIF (libheif) and WebP decoders,
  * EXIF, orientation, the variants and zbar. Whatever the input: no crash, no
  * leak, no read out of bounds, a bounded time, and either a token or an
  * error with a code and a message.

@@ -16,6 +16,8 @@ INTEGRATION_TESTS = \
 	tests/integration/bridge-e2e.sh \
 	tests/integration/bridge-resilience.sh \
 	tests/integration/bridge-photo.sh \
+	tests/integration/bridge-operator.sh \
+	tests/integration/completion.sh \
 	tests/integration/no-relay.sh \
 	tests/integration/recovery-cli.sh \
 	tests/integration/journal-catalog.sh \

@@ -97,6 +97,7 @@ pwfile=$(sed -n 's/.*SSH access password is in \([^"]*\)".*/\1/p' "$WORK/bridge-
 nspawn_run systemctl stop kairos-bridge-test
 nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"c7d4a0c792484d61b3d3016c4566678f"' ||
 	fail "kairos-bridge did not log its clean stop"
+nspawn_run test -e "$pwfile" && fail "the password file $pwfile outlived the bridge"
 
 # The watchdog is fed, and a reload re-reads the configuration and keeps the token.
 [ "$(nspawn_run systemctl show -p WatchdogTimestampMonotonic --value kairos-recovery)" != 0 ] ||

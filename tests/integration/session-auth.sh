@@ -24,6 +24,21 @@ who=$(sssh root@kairos-test 'id -un' </dev/null) || fail "login as root with the
 [ "$who" = root ] || fail "the session runs as $who, expected root"
 wait_log "$WORK/events.log" "^2 authenticated password root$" 5
 
+# The password as a person types it off a screen: capitals, no dashes,
+# spaces instead (the same forgiveness as the token's).
+for typed in "$(echo "$PASSWORD" | tr a-z A-Z)" "$(echo "$PASSWORD" | tr -d -)" "$(echo "$PASSWORD" | tr - ' ')"; do
+	printf '%s\n' "$typed" >"$WORK/typed"
+	out=$(timeout 60 sshpass -f "$WORK/typed" ssh -F "$WORK/ssh_config" kairos-test 'echo typed-ok' </dev/null 2>"$WORK/typed.err") ||
+		fail "the password typed as '$typed' was refused: $(cat "$WORK/typed.err")"
+	[ "$out" = typed-ok ] || fail "the password typed as '$typed' gave '$out'"
+done
+# One character off stays wrong, however it is written.
+off=$(echo "$PASSWORD" | sed 's/^\(.\)/\1x/; s/-//g' | cut -c1-16)
+[ "$off" != "$(echo "$PASSWORD" | tr -d -)" ] || fail "the test's altered password is the password"
+printf '%s\n' "$off" >"$WORK/typed"
+timeout 60 sshpass -f "$WORK/typed" ssh -F "$WORK/ssh_config" kairos-test true </dev/null 2>/dev/null &&
+	fail "a password one character off was accepted"
+
 # A wrong password: refused, reported, ssh exits 255.
 echo "abcd-efgh-jkmn-pqrs" >"$WORK/wrong"
 rc=0
