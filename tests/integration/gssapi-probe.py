@@ -88,7 +88,7 @@ def main():
     # 1. gssapi-with-mic with the Kerberos 5 OID: refused with the methods left.
     t.auth_handler = GssapiProbe(t)
     event = threading.Event()
-    t.auth_handler.auth_gssapi_probe("probe", event)
+    t.auth_handler.auth_gssapi_probe("root", event)
     try:
         t.auth_handler.wait_for_response(event)
         fail("gssapi-with-mic was accepted")
@@ -107,7 +107,7 @@ def main():
 
     # 2. The password on the same connection.
     try:
-        rest = t.auth_password("probe", password)
+        rest = t.auth_password("root", password)
     except paramiko.AuthenticationException as e:
         fail(f"the password was refused after gssapi-with-mic: {e!r}")
     if rest or not t.is_authenticated():
