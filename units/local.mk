@@ -1,9 +1,11 @@
 # systemd units, installed where systemd's pkg-config file says.
+if BUILD_RECOVERY
 systemdsystemunit_DATA = \
 	units/kairos-recovery.target \
 	units/kairos-recovery.service \
 	units/kairos-recovery.socket \
 	units/kairos-recovery-ssh.socket
+endif
 EXTRA_DIST += units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
 	units/kairos-recovery-ssh.socket
 CLEANFILES += units/kairos-recovery.service

@@ -1,4 +1,5 @@
 # kairos-bridge: the workstation's side. Paths from the top of the tree.
+if BUILD_BRIDGE
 bin_PROGRAMS += kairos-bridge
 kairos_bridge_SOURCES = \
 	src/bridge/main.c \
@@ -20,3 +21,4 @@ tests_unit_test_token_input_LDADD = $(QRIMAGE_LIBS) $(SHARED_LIBS)
 check_PROGRAMS += tests/unit/test-proxy-url
 TESTS += tests/unit/test-proxy-url
 tests_unit_test_proxy_url_LDADD = $(DIAL_LIBS)
+endif

@@ -8,6 +8,7 @@
 # settings of /etc/default/kairos-recovery (and nothing else from there);
 # grub-script-check accepts the output; GRUB_DISABLE_KAIROS_RECOVERY=true
 # leaves it out.
+KAIROS_SIDES="recovery"
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib-boot.sh"
 need grub-mkconfig grub-script-check unshare

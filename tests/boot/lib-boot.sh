@@ -72,5 +72,5 @@ grub_mkconfig() {
 	GRUB_CFG="$WORK/$name/grub.cfg"
 	unshare --mount sh -c "mount --make-rprivate / &&
 		mount --bind '$WORK/$name/grub.d' /etc/grub.d && mount --bind '$WORK/$name/default' /etc/default &&
-		grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
+		kairos_destdir='$STAGE' grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
 }
