@@ -7,7 +7,7 @@
 # systemd.unit=kairos-recovery.target, rd.neednet=1 ip=dhcp, quiet and the
 # settings of /etc/default/kairos-recovery (and nothing else from there);
 # grub-script-check accepts the output; GRUB_DISABLE_KAIROS_RECOVERY=true
-# leaves it out.
+# leaves it out, and so does a removed daemon.
 KAIROS_SIDES="recovery"
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib-boot.sh"
@@ -47,4 +47,11 @@ fi
 
 grub_mkconfig off "$settings" GRUB_DISABLE_KAIROS_RECOVERY=true
 grep -q "kairos (remote recovery mode)" "$GRUB_CFG" && fail "GRUB_DISABLE_KAIROS_RECOVERY=true did not leave the entry out"
+# Removed but not purged (the script is a conffile, dpkg keeps it): the
+# daemon is gone, so no entry.
+daemon=$(find "$STAGE" -path '*/sbin/kairos-recovery' -type f | head -n 1)
+mv "$daemon" "$daemon.removed"
+grub_mkconfig removed "$settings"
+mv "$daemon.removed" "$daemon"
+grep -q "kairos (remote recovery mode)" "$GRUB_CFG" && fail "with the daemon removed, the script still makes the entry"
 pass "grub-mkconfig makes the entry: ${*:3}"
