@@ -142,4 +142,7 @@ new_token() { # FILE RELAY...
 	chmod 600 "$file"
 }
 
-[ -x "$TUNNEL" ] || fail "$TUNNEL is not built (make check builds it)"
+# kairos-tunnel is the bridge's side (libcurl): a build without it has none.
+case " ${KAIROS_SIDES-bridge recovery} " in
+*" bridge "*) [ -x "$TUNNEL" ] || fail "$TUNNEL is not built (make check builds it)" ;;
+esac

@@ -6,7 +6,6 @@
 # tries what the server lists) with SSH_MSG_USERAUTH_FAILURE, after which
 # the same connection logs in with the password and runs a command; the
 # helper ends well (no crash, no sanitizer report).
-KAIROS_SIDES="recovery"
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/session-lib.sh"
 need readelf ldd

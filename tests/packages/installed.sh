@@ -90,9 +90,10 @@ nspawn_tidy() {
 in_root() { # ROOT CMD...
 	local root=$1 rc=0
 	shift
-	flock /run/kairos-nspawn.lock systemd-nspawn -q -D "$root" --register=no --keep-unit \
+	flock /run/kairos-nspawn.lock systemd-nspawn -q -D "$root" --register=no --keep-unit --machine="kpkg-$$" \
 		--bind-ro="$DEBS:/debs" --setenv=DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
 	nspawn_tidy
+	rm -rf "/run/systemd/nspawn/propagate/kpkg-$$" "/run/systemd/nspawn/unix-export/kpkg-$$"
 	return $rc
 }
 new_root() { # DIR
@@ -109,7 +110,10 @@ in_root "$WS" apt-get install --simulate -q magic-wormhole >"$WORK/wormhole-simu
 	fail "apt-get install --simulate magic-wormhole failed: $(tail -n 5 "$WORK/wormhole-simulate.log")"
 n_bridge=$(grep -c '^Inst ' "$WORK/bridge-simulate.log")
 n_wormhole=$(grep -c '^Inst ' "$WORK/wormhole-simulate.log")
+in_root "$WS" apt-get install --simulate -q --no-install-recommends /debs/kairos-bridge_"${version}"_"$arch".deb >"$WORK/bridge-simulate-nr.log" 2>&1
+in_root "$WS" apt-get install --simulate -q --no-install-recommends magic-wormhole >"$WORK/wormhole-simulate-nr.log" 2>&1
 echo "# into a fresh Debian 12 root, apt-get install pulls $n_bridge packages for ./kairos-bridge, $n_wormhole for magic-wormhole"
+echo "# (without Recommends: $(grep -c '^Inst ' "$WORK/bridge-simulate-nr.log") and $(grep -c '^Inst ' "$WORK/wormhole-simulate-nr.log"))"
 [ "$n_bridge" -lt "$n_wormhole" ] || fail "kairos-bridge pulls $n_bridge packages, magic-wormhole only $n_wormhole"
 in_root "$WS" apt-get install -y -q --no-install-recommends /debs/kairos-bridge_"${version}"_"$arch".deb \
 	>"$WORK/bridge-install.log" 2>&1 || fail "apt-get install ./kairos-bridge failed: $(tail -n 10 "$WORK/bridge-install.log")"
@@ -133,7 +137,7 @@ kver=6.1.0-99-amd64
 mkdir -p "$M/boot/grub"
 : >"$M/boot/grub/grub.cfg"
 # grub-probe finds no disk under a container's root: a stand-in names one.
-in_root "$M" dpkg-divert -q --local --rename --add /usr/sbin/grub-probe || fail "cannot divert grub-probe"
+in_root "$M" dpkg-divert --quiet --local --rename --add /usr/sbin/grub-probe || fail "cannot divert grub-probe"
 cat >"$M/usr/sbin/grub-probe" <<'EOF'
 #!/bin/sh
 # Test stand-in: the container's root is not a disk grub-probe could see.
@@ -185,8 +189,8 @@ grep -q "Generating grub configuration file" "$WORK/recovery-install.log" ||
 grep -q "^menuentry 'kairos (remote recovery mode)'" "$M/boot/grub/grub.cfg" 2>/dev/null ||
 	in_m grep -q "^menuentry 'kairos (remote recovery mode)'" /boot/grub/grub.cfg ||
 	fail "update-grub's grub.cfg has no entry \"kairos (remote recovery mode)\": $(in_m grep menuentry /boot/grub/grub.cfg)"
-in_m grep -A8 "^menuentry 'kairos (remote recovery mode)'" /boot/grub/grub.cfg | grep -q "vmlinuz-$kver.*systemd.unit=kairos-recovery.target" ||
-	fail "the entry does not boot the kernel into kairos-recovery.target: $(in_m grep -A8 kairos /boot/grub/grub.cfg)"
+in_m grep -A15 "^menuentry 'kairos (remote recovery mode)'" /boot/grub/grub.cfg | grep -q "vmlinuz-$kver.*systemd.unit=kairos-recovery.target" ||
+	fail "the entry does not boot the kernel into kairos-recovery.target: $(in_m grep -A15 kairos /boot/grub/grub.cfg)"
 grep -qi dracut "$WORK/recovery-install.log" && fail "installing kairos-recovery brought dracut along"
 
 # Nothing started, nothing enabled: the recovery is for the recovery boot.
@@ -234,7 +238,8 @@ wait "$bridge" || fail "kairos-bridge did not stop cleanly on SIGINT: $(tail -n 
 # conffile, stays until purge and adds nothing); purge leaves nothing.
 in_m apt-get remove -y -q kairos-recovery >"$WORK/remove.log" 2>&1 || fail "apt-get remove failed: $(tail -n 10 "$WORK/remove.log")"
 in_m systemctl is-active -q kairos-recovery && fail "kairos-recovery still runs after apt-get remove"
-in_m grep -q "kairos" /boot/grub/grub.cfg && fail "grub.cfg still has the kairos entry after apt-get remove"
+in_m grep -q "kairos (remote recovery mode)" /boot/grub/grub.cfg && fail "grub.cfg still has the kairos entry after apt-get remove"
+grep -q "Generating grub configuration file" "$WORK/remove.log" || fail "apt-get remove did not run update-grub: $(cat "$WORK/remove.log")"
 in_m apt-get purge -y -q kairos-recovery >"$WORK/purge.log" 2>&1 || fail "apt-get purge failed: $(tail -n 10 "$WORK/purge.log")"
 snapshot "$WORK/files-after"
 left=$(comm -13 "$WORK/files-before" "$WORK/files-after" | grep -i 'kairos\|^/etc/systemd/\|deb-systemd' || true)
