@@ -7,6 +7,8 @@
 #   in a fresh Debian 12 root booted with systemd (systemd-nspawn -b):
 #   update-grub runs and its grub.cfg holds "kairos (remote recovery mode)",
 #   nothing is started, no unit is enabled (the plain SSH socket stays off);
+# - where dracut is installed, dracut's trigger runs, and dracut's image has
+#   the module once dracut-network is there (and dracut works without it);
 #   `systemctl start kairos-recovery.target` brings the daemon up and
 #   `systemctl status kairos-recovery` shows it waiting;
 # - kairos-bridge installed the same way in a second fresh root (only its own
@@ -90,8 +92,9 @@ nspawn_tidy() {
 in_root() { # ROOT CMD...
 	local root=$1 rc=0
 	shift
+	# --console=pipe: output as written (a terminal would end lines with CR LF).
 	flock /run/kairos-nspawn.lock systemd-nspawn -q -D "$root" --register=no --keep-unit --machine="kpkg-$$" \
-		--bind-ro="$DEBS:/debs" --setenv=DEBIAN_FRONTEND=noninteractive "$@" || rc=$?
+		--console=pipe --bind-ro="$DEBS:/debs" --setenv=DEBIAN_FRONTEND=noninteractive "$@" </dev/null || rc=$?
 	nspawn_tidy
 	rm -rf "/run/systemd/nspawn/propagate/kpkg-$$" "/run/systemd/nspawn/unix-export/kpkg-$$"
 	return $rc
@@ -121,6 +124,30 @@ in_root "$WS" dpkg-query -W -f '${Package}\n' >"$WORK/ws-packages"
 grep -q '^kairos-recovery$\|^openssh-server$\|^libssh-4$\|^libqrencode4$' "$WORK/ws-packages" &&
 	fail "the workstation got the daemon's side: $(grep 'kairos\|ssh\|qrencode' "$WORK/ws-packages" | tr '\n' ' ')"
 
+# Where dracut makes the initramfs: installing kairos-recovery has dracut
+# rebuild the images (its trigger), the package's request takes the module in
+# once dracut's network support is there, and never stops dracut without it.
+kver=6.1.0-99-amd64
+D="$WORK/dracut-root"
+new_root "$D"
+in_root "$D" apt-get install -y -q --no-install-recommends dracut >"$WORK/dracut-install.log" 2>&1 ||
+	fail "apt-get install dracut failed: $(tail -n 10 "$WORK/dracut-install.log")"
+in_root "$D" apt-get install -y -q --no-install-recommends /debs/kairos-recovery_"${version}"_"$arch".deb \
+	>"$WORK/dracut-kairos-install.log" 2>&1 || fail "apt-get install ./kairos-recovery beside dracut failed: $(tail -n 10 "$WORK/dracut-kairos-install.log")"
+grep -q "Processing triggers for dracut" "$WORK/dracut-kairos-install.log" ||
+	fail "installing kairos-recovery beside dracut did not have dracut rebuild the images: $(tail -n 5 "$WORK/dracut-kairos-install.log")"
+in_root "$D" dracut -q --force --no-kernel --no-hostonly --kver "$kver" /root/plain.img >"$WORK/dracut-plain.log" 2>&1 ||
+	fail "with dracut but without dracut-network, kairos-recovery stops dracut: $(grep -v 'will not be installed' "$WORK/dracut-plain.log" | tail -n 5)"
+in_root "$D" apt-get install -y -q --no-install-recommends dracut-network >"$WORK/dracut-network-install.log" 2>&1 ||
+	fail "apt-get install dracut-network failed: $(tail -n 10 "$WORK/dracut-network-install.log")"
+in_root "$D" dracut -q --force --no-kernel --no-hostonly --kver "$kver" /root/kairos.img >"$WORK/dracut-kairos.log" 2>&1 ||
+	fail "dracut failed with kairos-recovery and dracut-network: $(grep -v 'will not be installed' "$WORK/dracut-kairos.log" | tail -n 5)"
+in_root "$D" lsinitrd /root/kairos.img >"$WORK/lsinitrd.txt" 2>&1 || fail "lsinitrd failed: $(tail -n 5 "$WORK/lsinitrd.txt")"
+for f in usr/sbin/kairos-recovery usr/libexec/kairos/kairos-recovery-session kairos-recovery.target kairos-recovery.service; do
+	grep -q "$f\$" "$WORK/lsinitrd.txt" || fail "the initramfs dracut made lacks $f (the package's module was not taken)"
+done
+rm -rf "$D"
+
 # The machine: a fresh root with GRUB's tools, a kernel in /boot (a stand-in:
 # nothing boots it) and a grub.cfg, so that GRUB counts as in use. Package
 # files are fetched now, on this host's network; the machine then boots on
@@ -131,7 +158,6 @@ in_root "$M" apt-get install -y -q --no-install-recommends grub2-common >"$WORK/
 	fail "apt-get install grub2-common failed: $(tail -n 10 "$WORK/grub-install.log")"
 in_root "$M" apt-get install -y -q --download-only --no-install-recommends /debs/kairos-recovery_"${version}"_"$arch".deb \
 	>"$WORK/recovery-download.log" 2>&1 || fail "cannot fetch kairos-recovery's dependencies: $(tail -n 10 "$WORK/recovery-download.log")"
-kver=6.1.0-99-amd64
 : >"$M/boot/vmlinuz-$kver"
 : >"$M/boot/initrd.img-$kver"
 mkdir -p "$M/boot/grub"
