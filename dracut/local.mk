@@ -2,11 +2,13 @@
 # (--with-dracutmodulesdir to choose). module-setup.sh gets the installed
 # paths of the daemon, its session helper and the units.
 dracutmoduledir = $(dracutmodulesdir)/90kairos-recovery
+if BUILD_RECOVERY
 dracutmodule_SCRIPTS = \
 	dracut/90kairos-recovery/module-setup.sh \
 	dracut/90kairos-recovery/kairos-recovery-generator.sh \
 	dracut/90kairos-recovery/kairos-recovery-initqueue.sh
 dracutmodule_DATA = dracut/90kairos-recovery/kairos-recovery-initrd.conf
+endif
 EXTRA_DIST += dracut/90kairos-recovery/module-setup.sh.in \
 	dracut/90kairos-recovery/kairos-recovery-generator.sh \
 	dracut/90kairos-recovery/kairos-recovery-initqueue.sh \
@@ -19,5 +21,12 @@ dracut/90kairos-recovery/module-setup.sh: dracut/90kairos-recovery/module-setup.
 		$(srcdir)/dracut/90kairos-recovery/module-setup.sh.in >$@ && chmod +x $@
 
 # The GRUB entry, in the directory grub-mkconfig reads (--with-grubddir).
+if BUILD_RECOVERY
 grubd_SCRIPTS = grub.d/42_kairos-recovery
-EXTRA_DIST += grub.d/42_kairos-recovery
+endif
+EXTRA_DIST += grub.d/42_kairos-recovery.in
+CLEANFILES += grub.d/42_kairos-recovery
+
+grub.d/42_kairos-recovery: grub.d/42_kairos-recovery.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) grub.d && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		$(srcdir)/grub.d/42_kairos-recovery.in >$@ && chmod +x $@

@@ -1,4 +1,5 @@
 # kairos-bridge: the workstation's side. Paths from the top of the tree.
+if BUILD_BRIDGE
 bin_PROGRAMS += kairos-bridge
 kairos_bridge_SOURCES = \
 	src/bridge/main.c \
@@ -33,3 +34,4 @@ tests_unit_test_bridge_cli_SOURCES = tests/unit/test-bridge-cli.c \
 	src/bridge/ssh-config.c src/bridge/ssh-config.h
 tests_unit_test_bridge_cli_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 tests_unit_test_bridge_cli_LDADD = $(DIAL_LIBS)
+endif

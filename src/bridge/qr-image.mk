@@ -20,7 +20,9 @@ QRIMAGE_SOURCES = \
 	src/bridge/grey-image.c src/bridge/grey-image.h
 QRIMAGE_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge $(ZBAR_CFLAGS) $(PNG_CFLAGS) $(JPEG_CFLAGS) $(HEIF_CFLAGS) $(WEBP_CFLAGS)
 
+if BUILD_BRIDGE
 noinst_LIBRARIES += libkairos-qrimage.a
+endif
 libkairos_qrimage_a_SOURCES = $(QRIMAGE_SOURCES)
 libkairos_qrimage_a_CFLAGS = $(QRIMAGE_CFLAGS)
 # For the bridge: $(QRIMAGE_LIBS) before $(SHARED_LIBS) (logging).
@@ -40,6 +42,7 @@ QRIMAGE_FIXTURES = \
 EXTRA_DIST += $(QRIMAGE_FIXTURES)
 
 # The test tool: prints the token or the error, exits with the error code.
+if BUILD_BRIDGE
 check_PROGRAMS += tests/tools/qr-image-read
 tests_tools_qr_image_read_SOURCES = tests/tools/qr-image-read.c
 tests_tools_qr_image_read_CFLAGS = $(QRIMAGE_CFLAGS)
@@ -60,8 +63,10 @@ TESTS += tests/fuzz/replay-qr-image
 tests_fuzz_replay_qr_image_SOURCES = tests/fuzz/fuzz-qr-image.c $(FUZZ_REPLAY)
 tests_fuzz_replay_qr_image_CFLAGS = $(QRIMAGE_CFLAGS)
 tests_fuzz_replay_qr_image_LDADD = $(QRIMAGE_LIBS) $(SHARED_LIBS)
+endif
 
 if ENABLE_FUZZING
+if BUILD_BRIDGE
 # The library again, instrumented like tests/fuzz/libkairos-shared-fuzz.a.
 noinst_LIBRARIES += tests/fuzz/libkairos-qrimage-fuzz.a
 tests_fuzz_libkairos_qrimage_fuzz_a_SOURCES = $(QRIMAGE_SOURCES)
@@ -72,4 +77,5 @@ tests_fuzz_fuzz_qr_image_SOURCES = tests/fuzz/fuzz-qr-image.c $(FUZZ_COMMON)
 tests_fuzz_fuzz_qr_image_CFLAGS = $(QRIMAGE_CFLAGS) -fsanitize=fuzzer $(FUZZ_SANITIZE)
 tests_fuzz_fuzz_qr_image_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_qr_image_LDADD = tests/fuzz/libkairos-qrimage-fuzz.a $(ZBAR_LIBS) $(PNG_LIBS) $(JPEG_LIBS) $(HEIF_LIBS) $(WEBP_LIBS) $(FUZZ_LINK_LIBS)
+endif
 endif

@@ -1,5 +1,7 @@
 # kairos-recovery: the daemon's main process. Paths from the top of the tree.
+if BUILD_RECOVERY
 sbin_PROGRAMS += kairos-recovery
+endif
 kairos_recovery_SOURCES = \
 	src/recovery/main.c \
 	src/recovery/manager.c src/recovery/manager.h \

@@ -4,6 +4,7 @@
 # (src/shared/session-protocol.h). Installed in $(pkglibexecdir), i.e.
 # $(libexecdir)/kairos; through a directory variable of its own because
 # Makefile.am does not define pkglibexec_PROGRAMS for fragments to add to.
+if BUILD_RECOVERY
 sessionhelperdir = $(pkglibexecdir)
 sessionhelper_PROGRAMS = kairos-recovery-session
 kairos_recovery_session_SOURCES = \
@@ -41,6 +42,7 @@ tests_unit_test_session_config_SOURCES = tests/unit/test-session-config.c \
 	src/session/control.c src/session/authorized-keys.c
 tests_unit_test_session_config_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) -I$(top_srcdir)/src/session
 tests_unit_test_session_config_LDADD = $(SHARED_LIBS) $(LIBSSH_LIBS)
+endif
 
 # Integration tests: the helper behind session-launch, with OpenSSH's ssh,
 # scp, sftp and rsync as the clients (root; skipped otherwise, never in CI).

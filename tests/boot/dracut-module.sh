@@ -7,6 +7,7 @@
 # libssh.so, and no Kerberos without the repair tools), and the recovery host key and
 # authorized_keys when /etc/kairos has them. dracut includes it only when
 # asked (check() returns 255).
+KAIROS_SIDES="recovery"
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib-boot.sh"
 

@@ -7,10 +7,12 @@
 # systemd.unit=kairos-recovery.target, rd.neednet=1 ip=dhcp, quiet and the
 # settings of /etc/default/kairos-recovery (and nothing else from there);
 # grub-script-check accepts the output; GRUB_DISABLE_KAIROS_RECOVERY=true
-# leaves it out. With several kernels: the newest is the entry, the others
-# are in a submenu newest first, each with the microcode initrds before its
-# initramfs; a static ip= from /etc/default/kairos-recovery replaces
-# ip=dhcp; a word that GRUB would read as a command is left out.
+# leaves it out, and so does a removed daemon. With several kernels: the
+# newest is the entry, the others are in a submenu newest first, each with
+# the microcode initrds before its initramfs; a static ip= from
+# /etc/default/kairos-recovery replaces ip=dhcp; a word that GRUB would read
+# as a command is left out.
+KAIROS_SIDES="recovery"
 . "$(dirname "$0")/../integration/lib.sh"
 . "$(dirname "$0")/lib-boot.sh"
 need grub-mkconfig grub-script-check unshare
@@ -96,4 +98,11 @@ GRUB_BOOT_DIR=$boot grub_mkconfig flat "" GRUB_DISABLE_SUBMENU=true
 grep -q "^submenu" "$GRUB_CFG" && fail "GRUB_DISABLE_SUBMENU=true still makes a submenu"
 [ "$(grep -c "^menuentry 'kairos" "$GRUB_CFG")" = 4 ] || fail "GRUB_DISABLE_SUBMENU=true: not 4 top-level entries"
 
-pass "grub-mkconfig makes the entry: $main_line; other kernels in a submenu, newest first; microcode; static ip="
+# Removed but not purged (the script is a conffile, dpkg keeps it): the
+# daemon is gone, so no entry.
+daemon=$(find "$STAGE" -path '*/sbin/kairos-recovery' -type f | head -n 1)
+mv "$daemon" "$daemon.removed"
+grub_mkconfig removed "$settings"
+mv "$daemon.removed" "$daemon"
+grep -q "kairos (remote recovery mode)" "$GRUB_CFG" && fail "with the daemon removed, the script still makes the entry"
+pass "grub-mkconfig makes the entry: $main_line; other kernels in a submenu, newest first; microcode; static ip=; no entry once the daemon is removed"

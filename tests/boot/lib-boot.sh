@@ -75,5 +75,5 @@ grub_mkconfig() {
 	unshare --mount sh -c "mount --make-rprivate / &&
 		mount --bind '$WORK/$name/grub.d' /etc/grub.d && mount --bind '$WORK/$name/default' /etc/default &&
 		${GRUB_BOOT_DIR:+mount --bind '$GRUB_BOOT_DIR' /boot &&}
-		grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
+		kairos_destdir='$STAGE' grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
 }

@@ -5,6 +5,7 @@
 # a missing ExecStart= binary is only a warning there, so any output fails.
 # It must also fail when a unit is broken: a copy with a misspelled key is
 # checked the same way and must be reported.
+KAIROS_SIDES="recovery"
 . "$(dirname "$0")/../integration/lib.sh"
 need systemd-analyze
 [ -d /lib/systemd/system ] || skip "systemd's units are not installed"

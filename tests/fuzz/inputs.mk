@@ -11,11 +11,15 @@ FUZZ_KNOWNHOSTS_SOURCES = src/bridge/known-hosts.c src/bridge/known-hosts.h
 EXTRA_DIST += tests/fuzz/session-config.dict tests/fuzz/authorized-keys.dict
 
 FUZZ_INPUT_REPLAYS = \
-	tests/fuzz/replay-authorized-keys \
 	tests/fuzz/replay-session-config \
 	tests/fuzz/replay-known-hosts
 check_PROGRAMS += $(FUZZ_INPUT_REPLAYS)
 TESTS += $(FUZZ_INPUT_REPLAYS)
+# authorized_keys is the session helper's (libssh).
+if BUILD_RECOVERY
+check_PROGRAMS += tests/fuzz/replay-authorized-keys
+TESTS += tests/fuzz/replay-authorized-keys
+endif
 
 tests_fuzz_replay_authorized_keys_SOURCES = tests/fuzz/fuzz-authorized-keys.c $(FUZZ_AUTHKEYS_SOURCES) $(FUZZ_REPLAY)
 tests_fuzz_replay_authorized_keys_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) -I$(top_srcdir)/src/session
@@ -28,8 +32,10 @@ tests_fuzz_replay_known_hosts_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 tests_fuzz_replay_known_hosts_LDADD = $(SHARED_LIBS)
 
 if ENABLE_FUZZING
+if BUILD_RECOVERY
+noinst_PROGRAMS += tests/fuzz/fuzz-authorized-keys
+endif
 noinst_PROGRAMS += \
-	tests/fuzz/fuzz-authorized-keys \
 	tests/fuzz/fuzz-session-config \
 	tests/fuzz/fuzz-known-hosts
 

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The man pages are clean for mandoc's linter at warning level: what
 # `man` shows is what was written.
+KAIROS_SIDES=""
 . "$(dirname "$0")/lib.sh"
 need mandoc
 for page in "$srcdir"/man/*.[0-9]; do

@@ -9,6 +9,7 @@
 # plymouthd on the socket. The password never reaches the log. Needs root: a network namespace keeps plymouthd's abstract control
 # socket apart from any other, a mount namespace gives it a /run/plymouth of
 # its own.
+KAIROS_SIDES="recovery"
 . "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || skip "needs root (unshare --net --mount, a tmpfs on /run/plymouth)"

@@ -6,6 +6,7 @@
 # code), and a clear error with its own code for each kind of bad input.
 # tests/tools/qr-image-read prints the token, or the error and exits with
 # its code (qr-image.h). Decoding times are printed for the eye only.
+KAIROS_SIDES="bridge"
 . "$(dirname "$0")/lib.sh"
 
 need qrencode zbarimg convert identify python3
