@@ -16,9 +16,11 @@
 
 #include "dial.h"
 #include "kdf.h"
+#include "keygen.h"
 #include "known-hosts.h"
 #include "log.h"
 #include "macro.h"
+#include "sealed-input.h"
 #include "serve.h"
 #include "token-input.h"
 
@@ -32,10 +34,12 @@ static struct {
         bool allow_remote, stdio, show_token, direct_only, relay_only;
         unsigned timeout_sec;
         struct dial_options dial;
+        struct sealed_options sealed;
 } arg = { .listen = DEFAULT_LISTEN, .timeout_sec = DEFAULT_TIMEOUT_SEC };
 
 static void help(void) {
         printf("Usage: kairos-bridge [OPTIONS] (--qr-code-image PHOTO | --token-file FILE | --token - | TOKEN)\n"
+               "       kairos-bridge keygen [--output DIR]\n"
                "\n"
                "Reaches a machine in kairos remote recovery mode, from a photo of the QR code\n"
                "on its screen, and opens a local port for ssh.\n"
@@ -46,6 +50,15 @@ static void help(void) {
                "                           ($KAIROS_TOKEN works too; a token given on the command\n"
                "                           line is scrubbed from it, but may already be in your\n"
                "                           shell history)\n"
+               "                           Each takes a sealed code (KAIROS-SEALED:..., as a\n"
+               "                           machine sends it to NotifyURL=) as well, or a\n"
+               "                           message holding one\n"
+               "     --operator-key FILE   the secret key that opens sealed codes (default\n"
+               "                           ~/.config/kairos-bridge/operator.key)\n"
+               "     --known-machines FILE the machines whose codes are accepted (default\n"
+               "                           ~/.config/kairos-bridge/known_machines)\n"
+               "     --accept-unknown-machine  accept a sealed code signed by a machine key\n"
+               "                           not listed there, and list it\n"
                "  -l --listen ADDR:PORT    where ssh connects (default %s)\n"
                "     --allow-remote        let --listen use an address that is not loopback\n"
                "  -r --relay tcp:HOST:PORT also try this relay (repeatable)\n"
@@ -62,8 +75,9 @@ static void help(void) {
                "  -h --help                this text\n"
                "\n"
                "Exit status: 0 after Ctrl-C or SIGTERM, 64 usage, 65 not a token, 66 no such\n"
-               "file, 69 machine not reachable in time, 71 cannot listen, 75 machine busy, 77\n"
-               "token rejected.\n"
+               "file, 69 machine not reachable in time, 71 cannot listen, 73 key exists\n"
+               "(keygen), 75 machine busy, 77 token rejected, or a sealed code not for this\n"
+               "operator key, forged, or from a machine not known.\n"
                "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
 }
 
@@ -100,7 +114,8 @@ static int set_source(enum token_source s, char *where) {
 }
 
 static int parse_argv(int argc, char **argv) {
-        enum { ARG_TOKEN = 0x100, ARG_ALLOW_REMOTE, ARG_STDIO, ARG_SHOW_TOKEN, ARG_VERSION, ARG_DIRECT_ONLY, ARG_RELAY_ONLY };
+        enum { ARG_TOKEN = 0x100, ARG_ALLOW_REMOTE, ARG_STDIO, ARG_SHOW_TOKEN, ARG_VERSION, ARG_DIRECT_ONLY, ARG_RELAY_ONLY,
+               ARG_OPERATOR_KEY, ARG_KNOWN_MACHINES, ARG_ACCEPT_UNKNOWN };
         static const struct option options[] = {
                 { "qr-code-image", required_argument, NULL, 'i' },
                 { "token-file", required_argument, NULL, 'f' },
@@ -112,6 +127,9 @@ static int parse_argv(int argc, char **argv) {
                 { "direct-only", no_argument, NULL, ARG_DIRECT_ONLY },
                 { "relay-only", no_argument, NULL, ARG_RELAY_ONLY },
                 { "stdio", no_argument, NULL, ARG_STDIO },
+                { "operator-key", required_argument, NULL, ARG_OPERATOR_KEY },
+                { "known-machines", required_argument, NULL, ARG_KNOWN_MACHINES },
+                { "accept-unknown-machine", no_argument, NULL, ARG_ACCEPT_UNKNOWN },
                 { "show-token", no_argument, NULL, ARG_SHOW_TOKEN },
                 { "timeout", required_argument, NULL, 't' },
                 { "verbose", no_argument, NULL, 'v' },
@@ -174,6 +192,9 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_DIRECT_ONLY: arg.direct_only = true; break;
                 case ARG_RELAY_ONLY: arg.relay_only = true; break;
                 case ARG_STDIO: arg.stdio = true; break;
+                case ARG_OPERATOR_KEY: arg.sealed.operator_key = optarg; break;
+                case ARG_KNOWN_MACHINES: arg.sealed.known_machines = optarg; break;
+                case ARG_ACCEPT_UNKNOWN: arg.sealed.accept_unknown = true; break;
                 case ARG_SHOW_TOKEN: arg.show_token = true; break;
                 case 't':
                         errno = 0;
@@ -327,6 +348,7 @@ static int run(void) {
         int r, listen_fd = -1;
         bool tries_relay;
 
+        token_input_set_sealed(&arg.sealed);
         r = token_input_read(arg.source, arg.where, &token);
         forget_text(); /* already wiped: only freed */
         if (r != 0)
@@ -434,6 +456,8 @@ int main(int argc, char **argv) {
         prctl(PR_SET_DUMPABLE, 0);
         if (sodium_init() < 0)
                 return EX_SOFTWARE;
+        if (argc > 1 && !strcmp(argv[1], "keygen"))
+                return bridge_keygen(argc - 1, argv + 1);
         r = parse_argv(argc, argv);
         if (r <= 0) {
                 forget_text();

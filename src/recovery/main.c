@@ -15,6 +15,7 @@
 #include "conf.h"
 #include "display.h"
 #include "kdf.h"
+#include "keys.h"
 #include "log.h"
 #include "manager.h"
 #include "qr.h"
@@ -33,12 +34,16 @@ static void help(void) {
                "  rotate       make the running daemon use a new token and password; the old\n"
                "               ones open nothing new (sessions already open stay)\n"
                "  show-config  print the effective configuration and where each value came from\n"
+               "  keygen-machine [FILE]\n"
+               "               make this machine's signing key for sealed codes (default\n"
+               "               MachineKey=, %s) and print its public key\n"
+               "               for the operator's known_machines\n"
                "\n"
                "  -c --config FILE  configuration file (default %s)\n"
                "  -h --help         this text\n"
                "     --version      the version\n"
                "\n"
-               "See kairos-recovery(8) and kairos-recovery.conf(5).\n", CONF_DEFAULT_PATH);
+               "See kairos-recovery(8) and kairos-recovery.conf(5).\n", CONF_DEFAULT_MACHINE_KEY, CONF_DEFAULT_PATH);
 }
 
 /* What the running daemon shows, from its runtime directory. */
@@ -134,6 +139,45 @@ static int cmd_show_config(void) {
         return 0;
 }
 
+/* The machine's signing key: made once, never overwritten (the operators'
+ * known_machines lists its public half). */
+static int cmd_keygen_machine(const char *path) {
+        struct recovery_config c;
+        struct machine_key k;
+        char text[KEYS_TEXT_MAX], pub_path[CONF_PATH_MAX + 8];
+        int r;
+
+        if (!path) {
+                conf_load(&c, config_path, NULL, NULL, NULL);
+                path = c.machine_key;
+        }
+        machine_key_new(&k);
+        key_to_text(KEY_MACHINE_SECRET, k.sk, text); /* the seed: the first half of sk */
+        r = key_write_file(path, text, 0600);
+        sodium_memzero(text, sizeof text);
+        if (r == -EEXIST) {
+                machine_key_clear(&k);
+                log_error("%s exists already: a machine key is never overwritten (operators know this machine by it). "
+                          "Its public key is in %s.pub.", path, path);
+                return EX_CANTCREAT;
+        }
+        if (r < 0) {
+                machine_key_clear(&k);
+                log_error_errno(r, "Cannot write %s: %m", path);
+                return EX_CANTCREAT;
+        }
+        key_to_text(KEY_MACHINE_PUBLIC, k.pk, text);
+        machine_key_clear(&k);
+        snprintf(pub_path, sizeof pub_path, "%s.pub", path);
+        (void) unlink(pub_path);
+        if (key_write_file(pub_path, text, 0644) < 0)
+                log_warning("Cannot write %s; the public key is printed below.", pub_path);
+        log_info("Machine signing key written to %s. It goes into the initramfs: rebuild it (dracut --force).", path);
+        log_info("Add this line, with a name of your choice, to each operator's ~/.config/kairos-bridge/known_machines:");
+        printf("%s %s\n", text, "NAME");
+        return 0;
+}
+
 static int cmd_run(void) {
         struct manager m = {};
         int r;
@@ -152,7 +196,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        const char *cmd = "run";
+        const char *cmd = "run", *cmd_arg = NULL;
         int c;
 
         log_open();
@@ -165,6 +209,8 @@ int main(int argc, char **argv) {
                 }
         if (optind < argc)
                 cmd = argv[optind++];
+        if (optind < argc && !strcmp(cmd, "keygen-machine"))
+                cmd_arg = argv[optind++];
         if (optind < argc) {
                 log_error("Too many arguments; see kairos-recovery --help.");
                 return EX_USAGE;
@@ -184,6 +230,8 @@ int main(int argc, char **argv) {
                 return cmd_rotate();
         if (!strcmp(cmd, "show-config"))
                 return cmd_show_config();
+        if (!strcmp(cmd, "keygen-machine"))
+                return cmd_keygen_machine(cmd_arg);
         log_error("Unknown command \"%s\"; see kairos-recovery --help.", cmd);
         return EX_USAGE;
 }

@@ -22,6 +22,7 @@
 #include "netwatch.h"
 #include "relay-waiters.h"
 #include "screen.h"
+#include "notify.h"
 #include "session-protocol.h"
 #include "sessions.h"
 #include "state.h"
@@ -51,6 +52,10 @@ static void update_status(struct manager *m) {
                                 via = "relay";
                 snprintf(status, sizeof status, "%u session%s (via %s) · %u sessions total%s", n, n == 1 ? "" : "s", via,
                          sessions_total(m->sessions), relays);
+        }
+        if (notify_status(m->notify) && *notify_status(m->notify)) {
+                size_t k = strlen(status);
+                snprintf(status + k, sizeof status - k, " · %s", notify_status(m->notify));
         }
         if (strcmp(status, m->last_status)) {
                 sd_notifyf(false, "STATUS=%s", status);
@@ -247,6 +252,7 @@ static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_struct(LOG_NOTICE, 0, MESSAGE_ID_TOKEN_ROTATED, NULL,
                    "Token rotated: new QR code and password (service %s); the old ones open nothing new "
                    "(%u connection%s not logged in ended).", m->service_id, ended, ended == 1 ? "" : "s");
+        notify_send(m->notify);
         return 0;
 }
 
@@ -418,6 +424,16 @@ int manager_start(struct manager *m, const char *config_path) {
         if (m->listeners.ssh_fd >= 0)
                 sd_event_add_io(m->event, &m->ssh_src, m->listeners.ssh_fd, EPOLLIN, on_accept, m);
         start_waiters(m);
+        {
+                const struct notify_source src = {
+                        .token_text = m->token_text, .password = m->password,
+                        .fingerprint = m->fingerprint, .hostname = m->hostname,
+                };
+                const char *helper = getenv("KAIROS_NOTIFY_HELPER") ?: KAIROS_NOTIFY_HELPER;
+
+                if (notify_new(m->event, &m->config, helper, &src, changed, m, &m->notify) >= 0)
+                        notify_send(m->notify);
+        }
         if (netwatch_new(m->event, on_net_changed, m, &m->netwatch) < 0)
                 log_warning("Cannot watch for address changes; the QR code is checked again every minute.");
         if (sd_watchdog_enabled(false, NULL) > 0)
@@ -437,6 +453,7 @@ void manager_done(struct manager *m) {
         m->sessions = sessions_free(m->sessions);
         m->waiters = relay_waiters_free(m->waiters);
         m->netwatch = netwatch_free(m->netwatch);
+        m->notify = notify_free(m->notify);
         screen_stop(m);
         sd_event_source_disable_unref(m->tunnel_src);
         sd_event_source_disable_unref(m->ssh_src);

@@ -17,7 +17,9 @@ INTEGRATION_TESTS = \
 	tests/integration/bridge-resilience.sh \
 	tests/integration/bridge-photo.sh \
 	tests/integration/no-relay.sh \
+	tests/integration/notify-https.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
-	tests/integration/lib-recovery.sh tests/integration/lib-nspawn.sh
+	tests/integration/lib-recovery.sh tests/integration/lib-nspawn.sh \
+	tests/integration/lib-notify.sh tests/integration/https-sink.py
