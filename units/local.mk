@@ -3,10 +3,16 @@ systemdsystemunit_DATA = \
 	units/kairos-recovery.target \
 	units/kairos-recovery.service \
 	units/kairos-recovery.socket \
+	units/kairos-recovery-ssh.socket \
+	units/kairos-boot-complete.service
+EXTRA_DIST += units/kairos-boot-complete.service.in units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
 	units/kairos-recovery-ssh.socket
-EXTRA_DIST += units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
-	units/kairos-recovery-ssh.socket
-CLEANFILES += units/kairos-recovery.service
+CLEANFILES += units/kairos-recovery.service units/kairos-boot-complete.service
+
+# grub-editenv where GRUB puts it (Debian: /usr/bin).
+units/kairos-boot-complete.service: units/kairos-boot-complete.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) units && sed -e 's|@grub_editenv[@]|/usr/bin/grub-editenv|g' \
+		$(srcdir)/units/kairos-boot-complete.service.in >$@
 
 # Paths substituted at build time, so that they follow --prefix.
 units/kairos-recovery.service: units/kairos-recovery.service.in Makefile

@@ -12,6 +12,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "bootcount.h"
 #include "conf.h"
 #include "display.h"
 #include "kdf.h"
@@ -136,6 +137,7 @@ static int cmd_show_config(void) {
                 return EX_OSERR;
         fputs(text, stdout);
         free(text);
+        bootcount_describe(stdout);
         return 0;
 }
 

@@ -6,6 +6,7 @@ BOOT_TESTS = \
 	tests/boot/units-verify.sh \
 	tests/boot/dracut-module.sh \
 	tests/boot/grub-entry.sh \
+	tests/boot/grub-counter.sh \
 	tests/boot/installed-boot.sh
 TESTS += $(BOOT_TESTS)
 EXTRA_DIST += $(BOOT_TESTS) tests/boot/lib-boot.sh tests/boot/qemu-boot.sh tests/boot/screen-frame.py

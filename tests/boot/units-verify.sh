@@ -21,11 +21,14 @@ cp -a /lib/systemd/system "$root/usr/lib/systemd/" || fail "cannot copy systemd'
 mkdir -p "$root/usr/bin"
 ln -sfn usr/bin "$root/bin"
 cp /bin/kill "$root/usr/bin/kill"
+# kairos-boot-complete.service's grub-editenv
+[ ! -x /usr/bin/grub-editenv ] || cp /usr/bin/grub-editenv "$root/usr/bin/grub-editenv"
 # Under make distcheck the units go under a prefix of their own: copy them
 # where systemd looks (an absolute symlink would point outside the root).
 mkdir -p "$root/etc/systemd/system"
 units=""
-for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket; do
+for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket \
+	kairos-boot-complete.service; do
 	[ -f "$unitdir/$u" ] || fail "make install did not install $u"
 	[ "$unitdir" = "$root/usr/lib/systemd/system" ] || [ "$unitdir" = "$root/lib/systemd/system" ] ||
 		cp "$unitdir/$u" "$root/etc/systemd/system/$u"
