@@ -7,7 +7,16 @@ systemdsystemunit_DATA = \
 	units/kairos-boot-complete.service
 EXTRA_DIST += units/kairos-boot-complete.service.in units/kairos-recovery.service.in units/kairos-recovery.target units/kairos-recovery.socket \
 	units/kairos-recovery-ssh.socket
-CLEANFILES += units/kairos-recovery.service units/kairos-boot-complete.service
+CLEANFILES += units/kairos-recovery.service units/kairos-boot-complete.service units/kairos-recovery-auto-generator
+
+# AutoRecovery=: the generator, beside the unit directory (the dracut module
+# puts it into the initramfs as well).
+systemdgeneratordir = $(systemdsystemunitdir)/../system-generators
+systemdgenerator_SCRIPTS = units/kairos-recovery-auto-generator
+EXTRA_DIST += units/kairos-recovery-auto-generator.in
+units/kairos-recovery-auto-generator: units/kairos-recovery-auto-generator.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) units && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		$(srcdir)/units/kairos-recovery-auto-generator.in >$@ && chmod +x $@
 
 # grub-editenv where GRUB puts it (Debian: /usr/bin).
 units/kairos-boot-complete.service: units/kairos-boot-complete.service.in Makefile

@@ -35,6 +35,8 @@ static const struct {
         [CONF_KEY_NOTIFY_CA] = { "NotifyCA", "notify_ca" },
         [CONF_KEY_NOTIFY_FORMAT] = { "NotifyFormat", "notify_format" },
         [CONF_KEY_MACHINE_KEY] = { "MachineKey", "machine_key" },
+        [CONF_KEY_AUTO_RECOVERY] = { "AutoRecovery", "auto_recovery" },
+        [CONF_KEY_AUTO_RECOVERY_UNITS] = { "AutoRecoveryUnits", "auto_recovery_units" },
 };
 
 static const char *const log_levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -64,7 +66,7 @@ const char *conf_log_level_to_string(int level) {
 }
 
 bool conf_key_is_boolean(enum conf_key k) {
-        return k == CONF_KEY_PLAIN_SSH || k == CONF_KEY_PLYMOUTH;
+        return k == CONF_KEY_PLAIN_SSH || k == CONF_KEY_PLYMOUTH || k == CONF_KEY_AUTO_RECOVERY;
 }
 
 int conf_key_from_name(const char *name, size_t len) {
@@ -189,6 +191,8 @@ void conf_format_value(const struct recovery_config *c, enum conf_key k, char *b
         case CONF_KEY_NOTIFY_CA: snprintf(buf, size, "%s", c->notify_ca); break;
         case CONF_KEY_NOTIFY_FORMAT: snprintf(buf, size, "%s", conf_notify_format_to_string(c->notify_format)); break;
         case CONF_KEY_MACHINE_KEY: snprintf(buf, size, "%s", c->machine_key); break;
+        case CONF_KEY_AUTO_RECOVERY: snprintf(buf, size, "%s", c->auto_recovery ? "yes" : "no"); break;
+        case CONF_KEY_AUTO_RECOVERY_UNITS: snprintf(buf, size, "%s", c->auto_recovery_units); break;
         default: break;
         }
 }
@@ -492,6 +496,34 @@ static const char *set_url(char *field, const char *value) {
         return NULL;
 }
 
+/* Unit names ("foo.service", "bar@x.mount"), separated by commas or spaces,
+ * stored separated by one space: what a generator writes drop-ins for. */
+static const char *set_units(char *field, const char *value) {
+        char out[CONF_UNITS_MAX];
+        size_t n = 0;
+
+        for (const char *p = value + strspn(value, ", \t"); *p; p += strspn(p, ", \t")) {
+                size_t len = strcspn(p, ", \t");
+                const char *dot = memchr(p, '.', len);
+
+                if (!dot || dot == p || dot == p + len - 1)
+                        return "unit names such as foo.service";
+                for (size_t i = 0; i < len; i++)
+                        if (!isalnum((unsigned char) p[i]) && !strchr(":-_.@\\", p[i]))
+                                return "unit names such as foo.service";
+                if (n + len + 2 > sizeof out)
+                        return "a list of at most 1023 bytes";
+                if (n)
+                        out[n++] = ' ';
+                memcpy(out + n, p, len);
+                n += len;
+                p += len;
+        }
+        out[n] = '\0';
+        memcpy(field, out, n + 1);
+        return NULL;
+}
+
 static const char *set_notify_format(enum conf_notify_format *field, const char *value) {
         if (!strcasecmp(value, "plain"))
                 *field = CONF_NOTIFY_PLAIN;
@@ -566,6 +598,13 @@ void conf_set(struct conf_ctx *x, enum conf_key k, const char *value) {
         case CONF_KEY_NOTIFY_CA: bad = set_path(c->notify_ca, value); break;
         case CONF_KEY_NOTIFY_FORMAT: bad = set_notify_format(&c->notify_format, value); break;
         case CONF_KEY_MACHINE_KEY: bad = set_path(c->machine_key, value); break;
+        case CONF_KEY_AUTO_RECOVERY:
+                if ((r = parse_boolean(value)) < 0)
+                        bad = "a boolean (yes or no)";
+                else
+                        c->auto_recovery = r;
+                break;
+        case CONF_KEY_AUTO_RECOVERY_UNITS: bad = set_units(c->auto_recovery_units, value); break;
         default:
                 return;
         }

@@ -280,7 +280,8 @@ bool conf_equal(const struct recovery_config *a, const struct recovery_config *b
                a->handshake_timeout_sec == b->handshake_timeout_sec && a->waiter_replace_sec == b->waiter_replace_sec &&
                a->log_level == b->log_level && !strcmp(a->notify_url, b->notify_url) &&
                !strcmp(a->notify_ca, b->notify_ca) && a->notify_format == b->notify_format &&
-               !strcmp(a->machine_key, b->machine_key);
+               !strcmp(a->machine_key, b->machine_key) && a->auto_recovery == b->auto_recovery &&
+               !strcmp(a->auto_recovery_units, b->auto_recovery_units);
 }
 
 /* ---- show-config ---- */
@@ -294,6 +295,7 @@ static const char *none_means(enum conf_key k) {
         case CONF_KEY_NOTIFY_KEY: return "none: the code is sealed to nobody and not sent";
         case CONF_KEY_NOTIFY_URL: return "none: the code is not sent";
         case CONF_KEY_NOTIFY_CA: return "none: the system's certificate authorities only";
+        case CONF_KEY_AUTO_RECOVERY_UNITS: return "none: no unit's failure starts recovery";
         default: return NULL;
         }
 }

@@ -41,6 +41,7 @@
  * NotifyURL=. */
 #define CONF_MAX_NOTIFY_KEYS 8
 #define CONF_URL_MAX 1024
+#define CONF_UNITS_MAX 1024
 
 /* The daemon waits on up to this many relays; a token lists at most
  * KAIROS_TOKEN_MAX_RELAYS of them (the first ones). */
@@ -94,6 +95,8 @@ enum conf_key {
         CONF_KEY_NOTIFY_CA,
         CONF_KEY_NOTIFY_FORMAT,
         CONF_KEY_MACHINE_KEY,
+        CONF_KEY_AUTO_RECOVERY,
+        CONF_KEY_AUTO_RECOVERY_UNITS,
         _CONF_KEY_MAX,
 };
 
@@ -145,6 +148,13 @@ struct recovery_config {
         char notify_ca[CONF_PATH_MAX];
         enum conf_notify_format notify_format;
         char machine_key[CONF_PATH_MAX];
+
+        /* Falling into recovery by itself (read by the generators through
+         * show-config): when the boot fails in the initramfs or ends in
+         * emergency.target or rescue.target; and when one of these units
+         * fails (unit names separated by spaces, "" none). */
+        bool auto_recovery;
+        char auto_recovery_units[CONF_UNITS_MAX];
 
         /* Where each value came from, for show-config. */
         struct conf_origin origin[_CONF_KEY_MAX];

@@ -18,6 +18,7 @@ INTEGRATION_TESTS = \
 	tests/integration/bridge-photo.sh \
 	tests/integration/no-relay.sh \
 	tests/integration/notify-https.sh \
+	tests/integration/auto-recovery-nspawn.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \

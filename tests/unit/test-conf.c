@@ -618,6 +618,28 @@ static void test_notify(void) {
         operator_key_clear(&b);
 }
 
+/* Falling into recovery by itself. */
+static void test_auto_recovery(void) {
+        int r;
+
+        conf_init_defaults(&cfg);
+        tap_ok(!cfg.auto_recovery && !cfg.auto_recovery_units[0], "AutoRecovery= is off by default, no units");
+        r = parse("AutoRecovery=yes\nAutoRecoveryUnits=data.mount, app@1.service  backup.service\n");
+        tap_ok(r == 0 && cfg.auto_recovery, "AutoRecovery=yes");
+        tap_str_eq(cfg.auto_recovery_units, "data.mount app@1.service backup.service",
+                   "AutoRecoveryUnits=: commas and spaces, stored one space apart");
+        r = parse("AutoRecovery=perhaps\nAutoRecoveryUnits=rm -rf\nAutoRecoveryUnits=a.service;reboot\n");
+        tap_ok(r == 3 && !cfg.auto_recovery && !cfg.auto_recovery_units[0], "bad values reported, kept (%d)", r);
+        diag_ok("recovery.conf", 2, "AutoRecoveryUnits=rm -rf is not unit names such as foo.service — keeping none");
+        parse("AutoRecoveryUnits=a.service\n");
+        r = parse_cmdline("kairos.recovery.auto_recovery kairos.recovery.auto_recovery_units=b.service,c.target");
+        tap_ok(r == 0 && cfg.auto_recovery && !strcmp(cfg.auto_recovery_units, "b.service c.target") &&
+               cfg.origin[CONF_KEY_AUTO_RECOVERY].source == CONF_SOURCE_CMDLINE,
+               "kairos.recovery.auto_recovery (a bare flag: yes), auto_recovery_units= replaces the file's");
+        parse_cmdline("kairos.recovery.auto_recovery=0");
+        tap_ok(!cfg.auto_recovery, "kairos.recovery.auto_recovery=0 turns it off");
+}
+
 int main(void) {
         test_defaults();
         test_every_key_file();
@@ -629,5 +651,6 @@ int main(void) {
         test_files();
         test_render();
         test_notify();
+        test_auto_recovery();
         return tap_done();
 }
