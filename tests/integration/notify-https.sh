@@ -9,7 +9,8 @@
 # command. `kairos-recovery rotate` posts a new code, which opens to the new
 # token. Refused, with exit 77: a code opened with another operator's key,
 # and a code signed by a machine key not in known_machines (unless
-# --accept-unknown-machine, which records it).
+# --accept-unknown-machine, which records it). A reload that adds a second
+# operator key sends the code at once, one sealed line for each.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-recovery.sh"
 . "$(dirname "$0")/lib-notify.sh"
@@ -101,4 +102,15 @@ out=$(sshpass -p "$pw" $cmd -o StrictHostKeyChecking=yes 'echo rotated' 2>"$WORK
 	fail "ssh after rotate failed: $(cat "$WORK/ssh2.err")"
 [ "$out" = rotated ] || fail "ssh after rotate said '$out'"
 kill -TERM "$BRIDGE_PID"; wait "$BRIDGE_PID" 2>/dev/null || true
+
+# A reload that adds an operator key sends the code at once, one line each.
+echo "NotifyKey=$(cat "$WORK/other/operator.pub")" >>"$WORK/recovery.conf"
+kill -HUP "$(cat "$RUN/pid")"
+wait_post "$WORK/tls" 3 60
+[ "$(grep -c '^KAIROS-SEALED:' "$WORK/tls/posts/post-3.txt")" = 2 ] || fail "two operator keys, but not two sealed codes in the body"
+for k in "$XDG_CONFIG_HOME/kairos-bridge/operator.key" "$WORK/other/operator.key"; do
+	"$BRIDGE" --operator-key "$k" --show-token --token-file "$WORK/tls/posts/post-3.txt" >"$WORK/two.log" 2>&1 ||
+		fail "the body for two operators does not open with $k: $(cat "$WORK/two.log")"
+	grep -q "^password:  $PASSWORD\$" "$WORK/two.log" || fail "the code for $k does not give the password"
+done
 pass "sealed code POSTed over HTTPS (after a 503), opened by the bridge from stdin, ssh ran; rotate posted a new one; wrong key and unknown machine refused (77)"
