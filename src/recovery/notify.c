@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "io.h"
 #include "log.h"
@@ -225,6 +226,9 @@ static int spawn(struct notify *n, const char *body, size_t size, pid_t *ret) {
                 sigprocmask(SIG_SETMASK, &ss, NULL);
                 if (dup2(p[0], STDIN_FILENO) < 0)
                         _exit(127);
+                /* Nothing of the daemon's but the body: not the listening
+                 * sockets systemd passed (not close-on-exec), nor any other. */
+                close_range(3, ~0U, 0);
                 execv(n->helper, (char **) argv);
                 _exit(127);
         }
