@@ -10,7 +10,8 @@
 # token. Refused, with exit 77: a code opened with another operator's key,
 # and a code signed by a machine key not in known_machines (unless
 # --accept-unknown-machine, which records it). A reload that adds a second
-# operator key sends the code at once, one sealed line for each.
+# operator key sends the code at once, one sealed line for each; one that
+# sets NotifyFormat=ntfy sends the push form, which opens as it is.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-recovery.sh"
 . "$(dirname "$0")/lib-notify.sh"
@@ -113,4 +114,14 @@ for k in "$XDG_CONFIG_HOME/kairos-bridge/operator.key" "$WORK/other/operator.key
 		fail "the body for two operators does not open with $k: $(cat "$WORK/two.log")"
 	grep -q "^password:  $PASSWORD\$" "$WORK/two.log" || fail "the code for $k does not give the password"
 done
+
+# The ntfy form: a sentence for a person, the codes, ntfy's headers; it
+# opens as it is.
+echo "NotifyFormat=ntfy" >>"$WORK/recovery.conf"
+kill -HUP "$(cat "$RUN/pid")"
+wait_post "$WORK/tls" 4 60
+grep -q "^Title: kairos" "$WORK/tls/posts/post-4.headers" && grep -q "^Priority: high" "$WORK/tls/posts/post-4.headers" ||
+	fail "the ntfy form lacks its Title:/Priority: headers: $(cat "$WORK/tls/posts/post-4.headers")"
+head -n 1 "$WORK/tls/posts/post-4.txt" | grep -q "Paste this message into kairos-bridge" || fail "the ntfy body does not start with its sentence"
+"$BRIDGE" --show-token --token-file "$WORK/tls/posts/post-4.txt" >"$WORK/ntfy.log" 2>&1 || fail "the ntfy body does not open: $(cat "$WORK/ntfy.log")"
 pass "sealed code POSTed over HTTPS (after a 503), opened by the bridge from stdin, ssh ran; rotate posted a new one; wrong key and unknown machine refused (77)"
