@@ -6,7 +6,8 @@
 # the password in the clear, nor does the daemon's log; kairos-bridge,
 # given the body (a file, standard input, $KAIROS_TOKEN) and the operator's key, opens it, names
 # the machine from known_machines, reaches the daemon, and ssh runs a
-# command. `kairos-recovery rotate` posts a new code, which opens to the new
+# command; STATUS= says the first try failed, then "code sent".
+# `kairos-recovery rotate` posts a new code, which opens to the new
 # token. Refused, with exit 77: a code opened with another operator's key,
 # and a code signed by a machine key not in known_machines (unless
 # --accept-unknown-machine, which records it). A reload that adds a second
@@ -31,11 +32,17 @@ machine_key "$WORK/machine_signing_key"
 [ "$(stat -c %a "$WORK/machine_signing_key")" = 600 ] || fail "the machine's secret key is not 0600"
 echo "$MACHINE_PUB test-machine" >"$XDG_CONFIG_HOME/kairos-bridge/known_machines"
 
+RECOVERY_NOTIFY_SOCKET="$WORK/notify"
+STATUS="$WORK/status"
+bg python3 "$srcdir/tests/integration/notify-listen.py" "$RECOVERY_NOTIFY_SOCKET" "$STATUS"
+for _ in $(seq 100); do [ -S "$RECOVERY_NOTIFY_SOCKET" ] && break; sleep 0.1; done
 start_recovery "NotifyKey=$OPERATOR_PUB" "NotifyURL=https://127.0.0.1:$SINK_PORT/hook" \
 	"NotifyCA=$WORK/tls/ca.pem" "MachineKey=$WORK/machine_signing_key"
 wait_log "$WORK/recovery.log" "trying again in" 30
 wait_post "$WORK/tls" 1 60
 wait_log "$WORK/recovery.log" "Sealed code delivered" 30
+grep -q "sending code failed (try 1), next in 2s" "$STATUS" || fail "STATUS= did not say the first try failed: $(tail -n 3 "$STATUS")"
+wait_log "$STATUS" "· code sent" 30
 TOKEN=$(cat "$RUN/token")
 body="$WORK/tls/posts/post-1.txt"
 grep -q '^KAIROS-SEALED:[A-Z2-7]*$' "$body" || fail "the posted body is not a sealed code a line: $(head -c 300 "$body")"
