@@ -112,6 +112,7 @@ static void on_net_changed(void *userdata) {
         refresh_token(m, false);
         if (m->waiters)
                 relay_waiters_network_changed(m->waiters);
+        notify_network_changed(m->notify);
 }
 
 static int session_config(void *userdata, enum session_transport t, const char *peer, char *buf, size_t size) {

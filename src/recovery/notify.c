@@ -287,6 +287,13 @@ void notify_send(struct notify *n) {
         attempt(n);
 }
 
+void notify_network_changed(struct notify *n) {
+        if (!n || n->delivered || n->pid > 0 || !n->timer_src)
+                return;
+        log_info("The network changed: sending the sealed code now.");
+        attempt(n);
+}
+
 const char *notify_status(const struct notify *n) {
         return n ? n->status : NULL;
 }

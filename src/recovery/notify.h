@@ -40,6 +40,11 @@ struct notify *notify_free(struct notify *n);
  * attempt under way. */
 void notify_send(struct notify *n);
 
+/* The network changed (an address came): a code not delivered yet is sent
+ * now instead of after the backoff, which may have grown to minutes while
+ * there was no network. */
+void notify_network_changed(struct notify *n);
+
 /* One phrase for STATUS=: "code sent", "sending code (try 3, next in 8s)". */
 const char *notify_status(const struct notify *n);
 

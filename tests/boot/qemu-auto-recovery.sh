@@ -81,11 +81,12 @@ on_guest() { # COMMAND
 bridge_on "$body" "$WORK/bridge-1.log"
 grep -q 'Sealed code from machine "broken-server"' "$WORK/bridge-1.log" || fail "the bridge does not name the machine: $(head -n 3 "$WORK/bridge-1.log")"
 grep -q "Reason: the boot failed in the initramfs" "$WORK/bridge-1.log" || fail "the reason is not the failed boot: $(grep Reason "$WORK/bridge-1.log")"
-out=$(on_guest 'cat /proc/cmdline; systemctl is-active kairos-recovery; test -e /etc/initrd-release && echo initramfs') ||
+out=$(on_guest 'cat /proc/cmdline; systemctl is-active kairos-recovery; test -e /etc/initrd-release && echo initramfs; systemctl is-active emergency.target || true') ||
 	fail "ssh through the bridge failed: $(cat "$WORK/ssh.err")"
 [ "$(echo "$out" | sed -n 1p)" = "$CMDLINE" ] || fail "the guest's command line is '$(echo "$out" | sed -n 1p)'"
 [ "$(echo "$out" | sed -n 2p)" = active ] || fail "kairos-recovery is '$(echo "$out" | sed -n 2p)' on the guest"
 [ "$(echo "$out" | sed -n 3p)" = initramfs ] || fail "the session is not in the initramfs"
+[ "$(echo "$out" | sed -n 4p)" = inactive ] || fail "emergency.target is '$(echo "$out" | sed -n 4p)': recovery should have started instead"
 echo "# ssh through the bridge ran a command on the machine $(since_boot) s after qemu started"
 # Nothing secret in the clear in what was posted.
 token=$("$BRIDGE" --show-token --token-file "$body" 2>/dev/null | sed -n 's/^service: *//p')
