@@ -18,6 +18,7 @@ CLEANFILES += dracut/90kairos-recovery/module-setup.sh
 dracut/90kairos-recovery/module-setup.sh: dracut/90kairos-recovery/module-setup.sh.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) dracut/90kairos-recovery && sed -e 's|@sbindir[@]|$(sbindir)|g' \
 		-e 's|@pkglibexecdir[@]|$(pkglibexecdir)|g' -e 's|@systemdsystemunitdir[@]|$(systemdsystemunitdir)|g' \
+		-e 's|@systemdgeneratordir[@]|$(systemdgeneratordir)|g' \
 		$(srcdir)/dracut/90kairos-recovery/module-setup.sh.in >$@ && chmod +x $@
 
 # The GRUB entry, in the directory grub-mkconfig reads (--with-grubddir).

@@ -8,7 +8,10 @@ kairos_bridge_SOURCES = \
 	src/bridge/events.c src/bridge/events.h \
 	src/bridge/ssh-config.c src/bridge/ssh-config.h \
 	src/bridge/tell.c src/bridge/tell.h \
-	src/bridge/token-input.c src/bridge/token-input.h
+	src/bridge/token-input.c src/bridge/token-input.h \
+	src/bridge/sealed-input.c src/bridge/sealed-input.h \
+	src/bridge/known-machines.c src/bridge/known-machines.h \
+	src/bridge/keygen.c src/bridge/keygen.h
 kairos_bridge_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 kairos_bridge_LDADD = $(QRIMAGE_LIBS) $(DIAL_LIBS)
 
@@ -16,7 +19,9 @@ kairos_bridge_LDADD = $(QRIMAGE_LIBS) $(DIAL_LIBS)
 check_PROGRAMS += tests/unit/test-token-input
 TESTS += tests/unit/test-token-input
 tests_unit_test_token_input_SOURCES = tests/unit/test-token-input.c \
-	src/bridge/token-input.c src/bridge/token-input.h
+	src/bridge/token-input.c src/bridge/token-input.h \
+	src/bridge/sealed-input.c src/bridge/sealed-input.h \
+	src/bridge/known-machines.c src/bridge/known-machines.h
 tests_unit_test_token_input_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 tests_unit_test_token_input_LDADD = $(QRIMAGE_LIBS) $(SHARED_LIBS)
 

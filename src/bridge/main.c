@@ -18,9 +18,11 @@
 #include "dial.h"
 #include "events.h"
 #include "kdf.h"
+#include "keygen.h"
 #include "known-hosts.h"
 #include "log.h"
 #include "macro.h"
+#include "sealed-input.h"
 #include "serve.h"
 #include "ssh-config.h"
 #include "tell.h"
@@ -37,6 +39,7 @@ static struct {
         const char *ssh_config_name, *known_hosts_alias, *host_key_alias;
         unsigned timeout_sec;
         struct dial_options dial;
+        struct sealed_options sealed;
 } arg = { .listen = DEFAULT_LISTEN, .timeout_sec = DEFAULT_TIMEOUT_SEC };
 
 /* A picture's or token file's path, made absolute at once: a user service
@@ -48,6 +51,7 @@ static char abs_path[PATH_MAX];
 
 static void help(void) {
         printf("Usage: kairos-bridge [OPTIONS] (--qr-code-image PHOTO | --token-file FILE | --token - | TOKEN)\n"
+               "       kairos-bridge keygen [--output DIR]\n"
                "\n"
                "Reaches a machine in kairos remote recovery mode, from a photo of the QR code\n"
                "on its screen, and opens a local port for ssh.\n"
@@ -60,6 +64,15 @@ static void help(void) {
                "                           ($KAIROS_TOKEN works too; a token given on the command\n"
                "                           line is scrubbed from it, but may already be in your\n"
                "                           shell history)\n"
+               "                           Each takes a sealed code (KAIROS-SEALED:..., as a\n"
+               "                           machine sends it to NotifyURL=) as well, or a\n"
+               "                           message holding one\n"
+               "     --operator-key FILE   the secret key that opens sealed codes (default\n"
+               "                           ~/.config/kairos-bridge/operator.key)\n"
+               "     --known-machines FILE the machines whose codes are accepted (default\n"
+               "                           ~/.config/kairos-bridge/known_machines)\n"
+               "     --accept-unknown-machine  accept a sealed code signed by a machine key\n"
+               "                           not listed there, and list it\n"
                "  -l --listen ADDR:PORT    where ssh connects (default %s; port 0: a free one;\n"
                "                           a path with a slash: a Unix socket)\n"
                "     --allow-remote        let --listen use an address that is not loopback\n"
@@ -86,7 +99,9 @@ static void help(void) {
                "Ctrl-C with ssh sessions open only warns; a second one within 5 s ends them.\n"
                "Exit status: 0 after Ctrl-C or SIGTERM once reachable, 64 usage, 65 not a\n"
                "token, 66 no such file, 69 machine not reachable in time, 71 cannot listen,\n"
-               "75 machine busy, 77 token rejected, 130 Ctrl-C while still connecting.\n"
+               "73 key exists (keygen), 75 machine busy, 77 token rejected, or a sealed code\n"
+               "not for this operator key, forged, or from a machine not known, 130 Ctrl-C\n"
+               "while still connecting.\n"
                "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
 }
 
@@ -134,7 +149,8 @@ static char *absolute(const char *path) {
 
 static int parse_argv(int argc, char **argv) {
         enum { ARG_TOKEN = 0x100, ARG_ALLOW_REMOTE, ARG_STDIO, ARG_SHOW_TOKEN, ARG_VERSION, ARG_DIRECT_ONLY, ARG_RELAY_ONLY,
-               ARG_JSON, ARG_SSH_CONFIG, ARG_KNOWN_HOSTS, ARG_HOST_KEY_ALIAS };
+               ARG_JSON, ARG_SSH_CONFIG, ARG_KNOWN_HOSTS, ARG_HOST_KEY_ALIAS, ARG_OPERATOR_KEY, ARG_KNOWN_MACHINES,
+               ARG_ACCEPT_UNKNOWN };
         static const struct option options[] = {
                 { "qr-code-image", required_argument, NULL, 'i' },
                 { "token-file", required_argument, NULL, 'f' },
@@ -146,6 +162,9 @@ static int parse_argv(int argc, char **argv) {
                 { "direct-only", no_argument, NULL, ARG_DIRECT_ONLY },
                 { "relay-only", no_argument, NULL, ARG_RELAY_ONLY },
                 { "stdio", no_argument, NULL, ARG_STDIO },
+                { "operator-key", required_argument, NULL, ARG_OPERATOR_KEY },
+                { "known-machines", required_argument, NULL, ARG_KNOWN_MACHINES },
+                { "accept-unknown-machine", no_argument, NULL, ARG_ACCEPT_UNKNOWN },
                 { "show-token", no_argument, NULL, ARG_SHOW_TOKEN },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "quiet", no_argument, NULL, 'q' },
@@ -233,6 +252,9 @@ static int parse_argv(int argc, char **argv) {
                 case ARG_DIRECT_ONLY: arg.direct_only = true; break;
                 case ARG_RELAY_ONLY: arg.relay_only = true; break;
                 case ARG_STDIO: arg.stdio = true; break;
+                case ARG_OPERATOR_KEY: arg.sealed.operator_key = optarg; break;
+                case ARG_KNOWN_MACHINES: arg.sealed.known_machines = optarg; break;
+                case ARG_ACCEPT_UNKNOWN: arg.sealed.accept_unknown = true; break;
                 case ARG_SHOW_TOKEN: arg.show_token = true; break;
                 case ARG_JSON: events_set_json(true); break;
                 case 'q': arg.quiet = true; break;
@@ -424,6 +446,7 @@ static int run(void) {
         int r, listen_fd = -1;
         bool tries_relay;
 
+        token_input_set_sealed(&arg.sealed);
         if (arg.known_hosts_alias) {
                 forget_text();
                 return known_hosts_print_alias(arg.known_hosts_alias, stdout) < 0 ? EX_NOINPUT : 0;
@@ -569,6 +592,8 @@ int main(int argc, char **argv) {
         prctl(PR_SET_DUMPABLE, 0);
         if (sodium_init() < 0)
                 return EX_SOFTWARE;
+        if (argc > 1 && !strcmp(argv[1], "keygen"))
+                return bridge_keygen(argc - 1, argv + 1);
         r = parse_argv(argc, argv);
         if (r <= 0) {
                 forget_text();

@@ -10,8 +10,16 @@
 
 #include "log.h"
 #include "macro.h"
+#include "kdf.h"
 #include "qr-image.h"
+#include "sealed-input.h"
 #include "token-input.h"
+
+static const struct sealed_options *sealed_opts;
+
+void token_input_set_sealed(const struct sealed_options *o) {
+        sealed_opts = o;
+}
 
 void token_input_scrub(char *arg) {
         size_t n = strlen(arg);
@@ -65,9 +73,41 @@ static int read_line(int fd, char *buf, size_t size) {
         return 0;
 }
 
+/* A sealed code: opened, its signer checked, and its token decoded. */
+static int decode_sealed(const char *text, const char *from, struct kairos_token *t) {
+        static const struct sealed_options defaults = {};
+        struct sealed_code c;
+        struct token_error err;
+        char password[KAIROS_PASSWORD_SIZE];
+        int code;
+
+        code = sealed_input_open(text, strlen(text), sealed_opts ?: &defaults, &c);
+        if (code != 0)
+                return code;
+        code = 0;
+        if (token_decode(c.token, t, &err) < 0) {
+                log_error("%s: the sealed code opens and is signed, but the token in it is not one: %s", from, err.message);
+                code = EX_DATAERR;
+        } else {
+                /* The password travels too, for a person reading the code
+                 * by other means; it must be the one the token gives. */
+                kdf_password(t->secret, password);
+                if (sodium_memcmp(password, c.password, sizeof password) != 0 || strlen(c.password) != strlen(password)) {
+                        log_error("%s: the sealed code's password does not belong to its token: it was not made by kairos-recovery.", from);
+                        token_clear(t);
+                        code = EX_DATAERR;
+                }
+                sodium_memzero(password, sizeof password);
+        }
+        sealed_code_clear(&c);
+        return code;
+}
+
 static int decode(const char *text, const char *from, struct kairos_token *t) {
         struct token_error err;
 
+        if (sealed_input_present(text, strlen(text)))
+                return decode_sealed(text, from, t);
         if (token_decode(text, t, &err) < 0) {
                 log_error("%s: %s", from, err.message);
                 return EX_DATAERR;
@@ -75,21 +115,33 @@ static int decode(const char *text, const char *from, struct kairos_token *t) {
         return 0;
 }
 
-#define TEXT_SIZE (KAIROS_TOKEN_TEXT_MAX * 2)
+/* A token is one line; a message body carrying sealed codes (one per
+ * operator key, with words around them) is longer, but never this long. */
+#define TEXT_SIZE (64 * 1024)
 
-/* The token's text is the secret: wiped on every way out, errors too. */
-static void text_wipe(char (*text)[TEXT_SIZE]) {
-        sodium_memzero(*text, sizeof *text);
+/* The text holds the secret: wiped on every way out, errors too. */
+static void text_wipe(char **text) {
+        if (*text) {
+                sodium_memzero(*text, TEXT_SIZE);
+                free(*text);
+        }
 }
 
 int token_input_read(enum token_source source, char *where, struct kairos_token *t) {
-        _cleanup_(text_wipe) char text[TEXT_SIZE];
+        _cleanup_(text_wipe) char *text = NULL;
         int r, fd, code;
+
+        text = calloc(1, TEXT_SIZE);
+        if (!text) {
+                if (source == TOKEN_FROM_ENV || source == TOKEN_FROM_ARGUMENT)
+                        sodium_memzero(where, strlen(where));
+                return EX_OSERR;
+        }
 
         switch (source) {
         case TOKEN_FROM_IMAGE: {
                 struct qr_image_error err;
-                r = qr_image_read_token(where, text, sizeof text, &err);
+                r = qr_image_read_token(where, text, TEXT_SIZE, &err);
                 if (r < 0) {
                         log_error("%s", err.message);
                         return r == -ENOENT ? EX_NOINPUT : r == -EACCES || r == -EIO ? EX_IOERR : EX_DATAERR;
@@ -109,9 +161,9 @@ int token_input_read(enum token_source source, char *where, struct kairos_token 
                         /* As wormhole receive asks for its code. */
                         fputs("Enter the token (the text under the QR code on the recovery machine's screen): ", stderr);
                         fflush(stderr);
-                        r = read_line(fd, text, sizeof text);
+                        r = read_line(fd, text, TEXT_SIZE);
                 } else
-                        r = read_text(fd, text, sizeof text);
+                        r = read_text(fd, text, TEXT_SIZE);
                 if (fd != STDIN_FILENO)
                         close(fd);
                 if (r == -EFBIG || r == -EBADMSG) {
@@ -127,7 +179,7 @@ int token_input_read(enum token_source source, char *where, struct kairos_token 
                 break;
         case TOKEN_FROM_ENV:
         case TOKEN_FROM_ARGUMENT:
-                snprintf(text, sizeof text, "%s", where);
+                snprintf(text, TEXT_SIZE, "%s", where);
                 sodium_memzero(where, strlen(where));
                 code = decode(text, source == TOKEN_FROM_ENV ? "$KAIROS_TOKEN" : "the token argument", t);
                 break;

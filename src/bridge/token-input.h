@@ -20,7 +20,9 @@ enum token_source {
 
 /* Reads and decodes the token. On error, prints one clear message and
  * returns the sysexits code to exit with (65 not a token, 66 no such file,
- * 74 cannot read); 0 on success.
+ * 74 cannot read, 77 a sealed code not for this operator key, forged, or
+ * from a machine not known); 0 on success. A text holding a sealed code
+ * (KAIROS-SEALED:...) is opened (sealed-input.h) and its token used.
  *
  * where: the picture's or the file's path, or, for TOKEN_FROM_ENV and
  * TOKEN_FROM_ARGUMENT, the token's text itself (the caller's copy: argv and
@@ -29,6 +31,11 @@ enum token_source {
  * decoded token is all the bridge needs, and a copy left in the heap for
  * the whole run would be a root password in any core or memory dump. */
 int token_input_read(enum token_source source, char *where, struct kairos_token *t);
+
+struct sealed_options;
+/* How sealed codes (KAIROS-SEALED:..., sealed-input.h) given by any source
+ * are opened; NULL or never set: the defaults. */
+void token_input_set_sealed(const struct sealed_options *o);
 
 /* Overwrites a command-line argument in place, so /proc/PID/cmdline no
  * longer shows it. */

@@ -12,6 +12,8 @@ kairos_recovery_SOURCES = \
 	src/recovery/state.c src/recovery/state.h \
 	src/recovery/host-key.c src/recovery/host-key.h \
 	src/recovery/listeners.c src/recovery/listeners.h \
-	src/recovery/netwatch.c src/recovery/netwatch.h
+	src/recovery/netwatch.c src/recovery/netwatch.h \
+	src/recovery/notify.c src/recovery/notify.h \
+	src/recovery/bootcount.c src/recovery/bootcount.h
 kairos_recovery_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/recovery
 kairos_recovery_LDADD = $(RECOVERY_DISPLAY_LIBS)

@@ -13,9 +13,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "bootcount.h"
 #include "conf.h"
 #include "display.h"
 #include "kdf.h"
+#include "keys.h"
 #include "log.h"
 #include "manager.h"
 #include "qr.h"
@@ -35,12 +37,16 @@ static void help(void) {
                "               ones open nothing new (sessions already open stay)\n"
                "  show-config  print the effective configuration and where each value came from\n"
                "  check-config check the configuration: print every problem, exit 1 if there is one\n"
+               "  keygen-machine [FILE]\n"
+               "               make this machine's signing key for sealed codes (default\n"
+               "               MachineKey=, %s) and print its public key\n"
+               "               for the operator's known_machines\n"
                "\n"
                "  -c --config FILE  configuration file (default %s)\n"
                "  -h --help         this text\n"
                "     --version      the version\n"
                "\n"
-               "See kairos-recovery(8) and kairos-recovery.conf(5).\n", CONF_DEFAULT_PATH);
+               "See kairos-recovery(8) and kairos-recovery.conf(5).\n", CONF_DEFAULT_MACHINE_KEY, CONF_DEFAULT_PATH);
 }
 
 /* The screen's frames end their lines with "\r\n", which a serial console
@@ -164,6 +170,46 @@ static int cmd_show_config(void) {
                 return EX_OSERR;
         fputs(text, stdout);
         free(text);
+        bootcount_describe(stdout);
+        return 0;
+}
+
+/* The machine's signing key: made once, never overwritten (the operators'
+ * known_machines lists its public half). */
+static int cmd_keygen_machine(const char *path) {
+        struct recovery_config c;
+        struct machine_key k;
+        char text[KEYS_TEXT_MAX], pub_path[CONF_PATH_MAX + 8];
+        int r;
+
+        if (!path) {
+                conf_load(&c, config_path, NULL, NULL, NULL);
+                path = c.machine_key;
+        }
+        machine_key_new(&k);
+        key_to_text(KEY_MACHINE_SECRET, k.sk, text); /* the seed: the first half of sk */
+        r = key_write_file(path, text, 0600);
+        sodium_memzero(text, sizeof text);
+        if (r == -EEXIST) {
+                machine_key_clear(&k);
+                log_error("%s exists already: a machine key is never overwritten (operators know this machine by it). "
+                          "Its public key is in %s.pub.", path, path);
+                return EX_CANTCREAT;
+        }
+        if (r < 0) {
+                machine_key_clear(&k);
+                log_error_errno(r, "Cannot write %s: %m", path);
+                return EX_CANTCREAT;
+        }
+        key_to_text(KEY_MACHINE_PUBLIC, k.pk, text);
+        machine_key_clear(&k);
+        snprintf(pub_path, sizeof pub_path, "%s.pub", path);
+        (void) unlink(pub_path);
+        if (key_write_file(pub_path, text, 0644) < 0)
+                log_warning("Cannot write %s; the public key is printed below.", pub_path);
+        log_info("Machine signing key written to %s. It goes into the initramfs: rebuild it (dracut --force).", path);
+        log_info("Add this line, with a name of your choice, to each operator's ~/.config/kairos-bridge/known_machines:");
+        printf("%s %s\n", text, "NAME");
         return 0;
 }
 
@@ -208,7 +254,7 @@ int main(int argc, char **argv) {
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        const char *cmd = "run";
+        const char *cmd = "run", *cmd_arg = NULL;
         int c;
 
         log_open();
@@ -221,6 +267,8 @@ int main(int argc, char **argv) {
                 }
         if (optind < argc)
                 cmd = argv[optind++];
+        if (optind < argc && !strcmp(cmd, "keygen-machine"))
+                cmd_arg = argv[optind++];
         if (optind < argc) {
                 log_error("Too many arguments; see kairos-recovery --help.");
                 return EX_USAGE;
@@ -242,6 +290,8 @@ int main(int argc, char **argv) {
                 return cmd_show_config();
         if (!strcmp(cmd, "check-config"))
                 return cmd_check_config();
+        if (!strcmp(cmd, "keygen-machine"))
+                return cmd_keygen_machine(cmd_arg);
         log_error("Unknown command \"%s\"; see kairos-recovery --help.", cmd);
         return EX_USAGE;
 }

@@ -23,6 +23,7 @@
 #include "netwatch.h"
 #include "relay-waiters.h"
 #include "screen.h"
+#include "notify.h"
 #include "session-protocol.h"
 #include "sessions.h"
 #include "state.h"
@@ -52,6 +53,10 @@ static void update_status(struct manager *m) {
                                 via = "relay";
                 snprintf(status, sizeof status, "%u session%s (via %s) · %u sessions total%s", n, n == 1 ? "" : "s", via,
                          sessions_total(m->sessions), relays);
+        }
+        if (notify_status(m->notify) && *notify_status(m->notify)) {
+                size_t k = strlen(status);
+                snprintf(status + k, sizeof status - k, " · %s", notify_status(m->notify));
         }
         if (strcmp(status, m->last_status)) {
                 sd_notifyf(false, "STATUS=%s", status);
@@ -108,6 +113,7 @@ static void on_net_changed(void *userdata) {
         refresh_token(m, false);
         if (m->waiters)
                 relay_waiters_network_changed(m->waiters);
+        notify_network_changed(m->notify);
 }
 
 static int session_config(void *userdata, enum session_transport t, const char *peer, char *buf, size_t size) {
@@ -204,6 +210,20 @@ static int start_waiters(struct manager *m) {
         return 0;
 }
 
+/* (Re)creates the sender from the configuration and sends the code now. */
+static void start_notify(struct manager *m) {
+        const struct notify_source src = {
+                .token_text = m->token_text, .password = m->password,
+                .fingerprint = m->fingerprint, .hostname = m->hostname,
+        };
+        const char *helper = getenv("KAIROS_NOTIFY_HELPER") ?: KAIROS_NOTIFY_HELPER;
+
+        m->notify = notify_free(m->notify);
+        if (notify_new(m->event, &m->config, helper, &src, changed, m, &m->notify) >= 0)
+                notify_send(m->notify);
+        update_status(m);
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         struct manager *m = userdata;
         struct recovery_config c;
@@ -213,6 +233,10 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
         if (!conf_equal(&c, &m->config)) {
                 bool relays_changed = c.n_relays != m->config.n_relays ||
                                       memcmp(c.relays, m->config.relays, sizeof c.relays) != 0;
+                bool notify_changed = c.n_notify_keys != m->config.n_notify_keys ||
+                                      memcmp(c.notify_keys, m->config.notify_keys, sizeof c.notify_keys) != 0 ||
+                                      strcmp(c.notify_url, m->config.notify_url) || strcmp(c.notify_ca, m->config.notify_ca) ||
+                                      c.notify_format != m->config.notify_format || strcmp(c.machine_key, m->config.machine_key);
                 m->config = c;
                 log_set_max_level(c.log_level);
                 sessions_set_max_startups(m->sessions, c.max_startups);
@@ -220,6 +244,8 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                         start_waiters(m);
                 screen_config_changed(m);
                 refresh_token(m, false);
+                if (notify_changed)
+                        start_notify(m); /* the new recipients or server get the code now */
                 log_info("Configuration reloaded; the token is kept.");
         } else
                 log_info("Configuration reloaded: nothing changed.");
@@ -248,6 +274,7 @@ static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void
         log_struct(LOG_NOTICE, 0, MESSAGE_ID_TOKEN_ROTATED, NULL,
                    "Token rotated: new QR code and password (service %s); the old ones open nothing new "
                    "(%u connection%s not logged in ended).", m->service_id, ended, ended == 1 ? "" : "s");
+        notify_send(m->notify);
         return 0;
 }
 
@@ -454,6 +481,7 @@ int manager_start(struct manager *m, const char *config_path) {
         if (m->listeners.ssh_fd >= 0)
                 sd_event_add_io(m->event, &m->ssh_src, m->listeners.ssh_fd, EPOLLIN, on_accept, m);
         start_waiters(m);
+        start_notify(m);
         if (netwatch_new(m->event, on_net_changed, m, &m->netwatch) < 0)
                 log_warning("Cannot watch for address changes; the QR code is checked again every minute.");
         if (sd_watchdog_enabled(false, NULL) > 0)
@@ -473,6 +501,7 @@ void manager_done(struct manager *m) {
         m->sessions = sessions_free(m->sessions);
         m->waiters = relay_waiters_free(m->waiters);
         m->netwatch = netwatch_free(m->netwatch);
+        m->notify = notify_free(m->notify);
         screen_stop(m);
         sd_event_source_disable_unref(m->tunnel_src);
         sd_event_source_disable_unref(m->ssh_src);

@@ -19,6 +19,7 @@
 struct display;
 struct plymouth;
 struct netwatch;
+struct notify;
 struct relay_waiters;
 struct sessions;
 
@@ -46,6 +47,7 @@ struct manager {
         struct netwatch *netwatch;
         struct display *display;
         struct plymouth *plymouth;
+        struct notify *notify;
         char last_status[512];
         bool ready;
         /* When manager_start() fails: the sysexits code for the cause

@@ -8,7 +8,7 @@
 #include "conf.h"
 #include "macro.h"
 
-enum { CONF_LIST_RELAY, CONF_LIST_CONSOLE, _CONF_LIST_MAX };
+enum { CONF_LIST_RELAY, CONF_LIST_CONSOLE, CONF_LIST_NOTIFY_KEY, _CONF_LIST_MAX };
 
 struct conf_ctx {
         struct recovery_config *c;

@@ -30,6 +30,13 @@ static const struct {
         [CONF_KEY_HANDSHAKE_TIMEOUT] = { "HandshakeTimeoutSec", "handshake_timeout_sec" },
         [CONF_KEY_WAITER_REPLACE] = { "WaiterReplaceSec", "waiter_replace_sec" },
         [CONF_KEY_LOG_LEVEL] = { "LogLevel", "log_level" },
+        [CONF_KEY_NOTIFY_KEY] = { "NotifyKey", "notify_key" },
+        [CONF_KEY_NOTIFY_URL] = { "NotifyURL", "notify_url" },
+        [CONF_KEY_NOTIFY_CA] = { "NotifyCA", "notify_ca" },
+        [CONF_KEY_NOTIFY_FORMAT] = { "NotifyFormat", "notify_format" },
+        [CONF_KEY_MACHINE_KEY] = { "MachineKey", "machine_key" },
+        [CONF_KEY_AUTO_RECOVERY] = { "AutoRecovery", "auto_recovery" },
+        [CONF_KEY_AUTO_RECOVERY_UNITS] = { "AutoRecoveryUnits", "auto_recovery_units" },
 };
 
 static const char *const log_levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -40,6 +47,10 @@ const char *conf_key_name(enum conf_key k) {
 
 const char *conf_key_cmdline_name(enum conf_key k) {
         return (unsigned) k < _CONF_KEY_MAX ? keys[k].cmdline : NULL;
+}
+
+const char *conf_notify_format_to_string(enum conf_notify_format f) {
+        return f == CONF_NOTIFY_NTFY ? "ntfy" : "plain";
 }
 
 const char *conf_plymouth_to_string(enum conf_plymouth p) {
@@ -55,7 +66,7 @@ const char *conf_log_level_to_string(int level) {
 }
 
 bool conf_key_is_boolean(enum conf_key k) {
-        return k == CONF_KEY_PLAIN_SSH || k == CONF_KEY_PLYMOUTH;
+        return k == CONF_KEY_PLAIN_SSH || k == CONF_KEY_PLYMOUTH || k == CONF_KEY_AUTO_RECOVERY;
 }
 
 int conf_key_from_name(const char *name, size_t len) {
@@ -171,6 +182,17 @@ void conf_format_value(const struct recovery_config *c, enum conf_key k, char *b
         case CONF_KEY_LOG_LEVEL:
                 snprintf(buf, size, "%s", conf_log_level_to_string(c->log_level) ?: "info");
                 break;
+        case CONF_KEY_NOTIFY_KEY:
+                for (size_t i = 0; i < c->n_notify_keys; i++)
+                        n += (size_t) snprintf(buf + MIN(n, size - 1), size - MIN(n, size - 1), "%s%s",
+                                               i ? " " : "", c->notify_keys[i]);
+                break;
+        case CONF_KEY_NOTIFY_URL: snprintf(buf, size, "%s", c->notify_url); break;
+        case CONF_KEY_NOTIFY_CA: snprintf(buf, size, "%s", c->notify_ca); break;
+        case CONF_KEY_NOTIFY_FORMAT: snprintf(buf, size, "%s", conf_notify_format_to_string(c->notify_format)); break;
+        case CONF_KEY_MACHINE_KEY: snprintf(buf, size, "%s", c->machine_key); break;
+        case CONF_KEY_AUTO_RECOVERY: snprintf(buf, size, "%s", c->auto_recovery ? "yes" : "no"); break;
+        case CONF_KEY_AUTO_RECOVERY_UNITS: snprintf(buf, size, "%s", c->auto_recovery_units); break;
         default: break;
         }
 }
@@ -358,12 +380,37 @@ static void add_console(struct conf_ctx *x, const char *entry) {
         strcpy(c->consoles[c->n_consoles++], entry);
 }
 
+static void add_notify_key(struct conf_ctx *x, const char *entry) {
+        struct recovery_config *c = x->c;
+        char v[CONF_EXCERPT_MAX + 4], why[256], text[KEYS_TEXT_MAX];
+        uint8_t raw[KEYS_RAW_SIZE];
+
+        conf_excerpt(entry, v, sizeof v);
+        if (key_from_text(KEY_OPERATOR_PUBLIC, entry, raw, why, sizeof why) < 0) {
+                x->list_rejected[CONF_LIST_NOTIFY_KEY]++;
+                x->list_line[CONF_LIST_NOTIFY_KEY] = x->line;
+                conf_report(x, "%s=%s is not an operator public key (%s) — ignored", x->key_text, v, why);
+                return;
+        }
+        key_to_text(KEY_OPERATOR_PUBLIC, raw, text);
+        for (size_t i = 0; i < c->n_notify_keys; i++)
+                if (!strcmp(c->notify_keys[i], text)) {
+                        conf_report_level(x, LOG_NOTICE, "%s=%s is listed already — ignored", x->key_text, v);
+                        return;
+                }
+        if (c->n_notify_keys >= CONF_MAX_NOTIFY_KEYS) {
+                conf_report(x, "%s=%s: more than %d keys — ignored", x->key_text, v, CONF_MAX_NOTIFY_KEYS);
+                return;
+        }
+        strcpy(c->notify_keys[c->n_notify_keys++], text);
+}
+
 /* Entries are separated by commas and/or whitespace, in the file as on the
  * command line. The first assignment in a source replaces the list; an
  * assignment without entries empties it. */
 static void set_list(struct conf_ctx *x, enum conf_key k, const char *value) {
-        int l = k == CONF_KEY_RELAY ? CONF_LIST_RELAY : CONF_LIST_CONSOLE;
-        size_t *n = k == CONF_KEY_RELAY ? &x->c->n_relays : &x->c->n_consoles;
+        int l = k == CONF_KEY_RELAY ? CONF_LIST_RELAY : k == CONF_KEY_CONSOLE ? CONF_LIST_CONSOLE : CONF_LIST_NOTIFY_KEY;
+        size_t *n = k == CONF_KEY_RELAY ? &x->c->n_relays : k == CONF_KEY_CONSOLE ? &x->c->n_consoles : &x->c->n_notify_keys;
         const char *p = value + strspn(value, ", \t");
 
         if (!x->list_assigned[l] || !*p) {
@@ -390,8 +437,10 @@ static void set_list(struct conf_ctx *x, enum conf_key k, const char *value) {
                         entry[len] = '\0';
                         if (k == CONF_KEY_RELAY)
                                 add_relay(x, entry);
-                        else
+                        else if (k == CONF_KEY_CONSOLE)
                                 add_console(x, entry);
+                        else
+                                add_notify_key(x, entry);
                 }
                 p += len;
                 p += strspn(p, ", \t");
@@ -433,6 +482,58 @@ static const char *set_path(char *field, const char *value) {
         return NULL;
 }
 
+/* Empty: none. Only what libcurl is asked to speak, and nothing a header
+ * or a log line could be broken by. */
+static const char *set_url(char *field, const char *value) {
+        if (*value && strncasecmp(value, "https://", 8) && strncasecmp(value, "http://", 7))
+                return "an https:// (or http://) URL";
+        if (strlen(value) >= CONF_URL_MAX)
+                return "a URL of at most 1023 bytes";
+        for (const char *p = value; *p; p++)
+                if ((unsigned char) *p <= 0x20 || (unsigned char) *p >= 0x7f)
+                        return "a URL without spaces or other characters to escape";
+        strcpy(field, value);
+        return NULL;
+}
+
+/* Unit names ("foo.service", "bar@x.mount"), separated by commas or spaces,
+ * stored separated by one space: what a generator writes drop-ins for. */
+static const char *set_units(char *field, const char *value) {
+        char out[CONF_UNITS_MAX];
+        size_t n = 0;
+
+        for (const char *p = value + strspn(value, ", \t"); *p; p += strspn(p, ", \t")) {
+                size_t len = strcspn(p, ", \t");
+                const char *dot = memchr(p, '.', len);
+
+                if (!dot || dot == p || dot == p + len - 1)
+                        return "unit names such as foo.service";
+                for (size_t i = 0; i < len; i++)
+                        if (!isalnum((unsigned char) p[i]) && !strchr(":-_.@\\", p[i]))
+                                return "unit names such as foo.service";
+                if (n + len + 2 > sizeof out)
+                        return "a list of at most 1023 bytes";
+                if (n)
+                        out[n++] = ' ';
+                memcpy(out + n, p, len);
+                n += len;
+                p += len;
+        }
+        out[n] = '\0';
+        memcpy(field, out, n + 1);
+        return NULL;
+}
+
+static const char *set_notify_format(enum conf_notify_format *field, const char *value) {
+        if (!strcasecmp(value, "plain"))
+                *field = CONF_NOTIFY_PLAIN;
+        else if (!strcasecmp(value, "ntfy"))
+                *field = CONF_NOTIFY_NTFY;
+        else
+                return "plain or ntfy";
+        return NULL;
+}
+
 static const char *set_plymouth(enum conf_plymouth *field, const char *value) {
         int r;
 
@@ -455,6 +556,7 @@ void conf_set(struct conf_ctx *x, enum conf_key k, const char *value) {
         switch (k) {
         case CONF_KEY_RELAY:
         case CONF_KEY_CONSOLE:
+        case CONF_KEY_NOTIFY_KEY:
                 set_list(x, k, value); /* reports entry by entry */
                 return;
         case CONF_KEY_TUNNEL_PORT: bad = set_port(&c->tunnel_port, value); break;
@@ -492,6 +594,17 @@ void conf_set(struct conf_ctx *x, enum conf_key k, const char *value) {
                 else
                         c->log_level = r;
                 break;
+        case CONF_KEY_NOTIFY_URL: bad = set_url(c->notify_url, value); break;
+        case CONF_KEY_NOTIFY_CA: bad = set_path(c->notify_ca, value); break;
+        case CONF_KEY_NOTIFY_FORMAT: bad = set_notify_format(&c->notify_format, value); break;
+        case CONF_KEY_MACHINE_KEY: bad = set_path(c->machine_key, value); break;
+        case CONF_KEY_AUTO_RECOVERY:
+                if ((r = parse_boolean(value)) < 0)
+                        bad = "a boolean (yes or no)";
+                else
+                        c->auto_recovery = r;
+                break;
+        case CONF_KEY_AUTO_RECOVERY_UNITS: bad = set_units(c->auto_recovery_units, value); break;
         default:
                 return;
         }

@@ -41,6 +41,7 @@ void conf_init_defaults(struct recovery_config *c) {
         strcpy(c->relays[0], KAIROS_DEFAULT_RELAY);
         strcpy(c->host_key, CONF_DEFAULT_HOST_KEY);
         strcpy(c->authorized_keys, CONF_DEFAULT_AUTHORIZED_KEYS);
+        strcpy(c->machine_key, CONF_DEFAULT_MACHINE_KEY);
 }
 
 /* ---- the file ---- */
@@ -270,8 +271,11 @@ int conf_load(struct recovery_config *c, const char *path, const char *cmdline, 
 }
 
 bool conf_equal(const struct recovery_config *a, const struct recovery_config *b) {
-        if (a->n_relays != b->n_relays || a->n_consoles != b->n_consoles)
+        if (a->n_relays != b->n_relays || a->n_consoles != b->n_consoles || a->n_notify_keys != b->n_notify_keys)
                 return false;
+        for (size_t i = 0; i < a->n_notify_keys; i++)
+                if (strcmp(a->notify_keys[i], b->notify_keys[i]))
+                        return false;
         for (size_t i = 0; i < a->n_relays; i++)
                 if (strcmp(a->relays[i], b->relays[i]))
                         return false;
@@ -284,7 +288,10 @@ bool conf_equal(const struct recovery_config *a, const struct recovery_config *b
                a->max_startups == b->max_startups && a->max_auth_tries == b->max_auth_tries &&
                a->auth_timeout_sec == b->auth_timeout_sec &&
                a->handshake_timeout_sec == b->handshake_timeout_sec && a->waiter_replace_sec == b->waiter_replace_sec &&
-               a->log_level == b->log_level;
+               a->log_level == b->log_level && !strcmp(a->notify_url, b->notify_url) &&
+               !strcmp(a->notify_ca, b->notify_ca) && a->notify_format == b->notify_format &&
+               !strcmp(a->machine_key, b->machine_key) && a->auto_recovery == b->auto_recovery &&
+               !strcmp(a->auto_recovery_units, b->auto_recovery_units);
 }
 
 /* ---- show-config ---- */
@@ -295,6 +302,10 @@ static const char *none_means(enum conf_key k) {
         case CONF_KEY_CONSOLE: return "none given: the active consoles";
         case CONF_KEY_HOST_KEY: return "none: a new host key every boot";
         case CONF_KEY_AUTHORIZED_KEYS: return "none: no public key logins";
+        case CONF_KEY_NOTIFY_KEY: return "none: the code is sealed to nobody and not sent";
+        case CONF_KEY_NOTIFY_URL: return "none: the code is not sent";
+        case CONF_KEY_NOTIFY_CA: return "none: the system's certificate authorities only";
+        case CONF_KEY_AUTO_RECOVERY_UNITS: return "none: no unit's failure starts recovery";
         default: return NULL;
         }
 }
@@ -325,13 +336,14 @@ static void render_key(const struct recovery_config *c, enum conf_key k, FILE *f
 
         /* Lists one entry a line: the first replaces the default, the
          * others add to it, as when the file is read. */
-        if (k == CONF_KEY_RELAY || k == CONF_KEY_CONSOLE) {
-                size_t n = k == CONF_KEY_RELAY ? c->n_relays : c->n_consoles;
+        if (k == CONF_KEY_RELAY || k == CONF_KEY_CONSOLE || k == CONF_KEY_NOTIFY_KEY) {
+                size_t n = k == CONF_KEY_RELAY ? c->n_relays : k == CONF_KEY_CONSOLE ? c->n_consoles : c->n_notify_keys;
 
                 if (n == 0)
                         fprintf(f, "# %s\n%s=\n", none_means(k), name);
                 for (size_t i = 0; i < n; i++)
-                        render_value(f, name, k == CONF_KEY_RELAY ? c->relays[i] : c->consoles[i]);
+                        render_value(f, name, k == CONF_KEY_RELAY ? c->relays[i] :
+                                              k == CONF_KEY_CONSOLE ? c->consoles[i] : c->notify_keys[i]);
                 return;
         }
         conf_format_value(c, k, value, sizeof value);

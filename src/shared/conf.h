@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keys.h"
 #include "token.h"
 
 #define CONF_DEFAULT_PATH "/etc/kairos/recovery.conf"
@@ -34,6 +35,13 @@
 #define CONF_DEFAULT_AUTH_TIMEOUT_SEC 30
 #define CONF_DEFAULT_HANDSHAKE_TIMEOUT_SEC 5
 #define CONF_DEFAULT_WAITER_REPLACE_SEC 240
+#define CONF_DEFAULT_MACHINE_KEY "/etc/kairos/machine_signing_key"
+
+/* Operators a machine seals its code to (NotifyKey=), and the longest
+ * NotifyURL=. */
+#define CONF_MAX_NOTIFY_KEYS 8
+#define CONF_URL_MAX 1024
+#define CONF_UNITS_MAX 1024
 
 /* The daemon waits on up to this many relays; a token lists at most
  * KAIROS_TOKEN_MAX_RELAYS of them (the first ones). */
@@ -61,6 +69,12 @@ enum conf_plymouth {
         CONF_PLYMOUTH_NO,
 };
 
+/* The body a sealed code is POSTed in (kairos-recovery.conf(5)). */
+enum conf_notify_format {
+        CONF_NOTIFY_PLAIN, /* text/plain: one sealed code a line */
+        CONF_NOTIFY_NTFY,  /* ntfy-style push: a message, Title/Tags/Priority headers */
+};
+
 enum conf_key {
         CONF_KEY_RELAY,
         CONF_KEY_TUNNEL_PORT,
@@ -76,6 +90,13 @@ enum conf_key {
         CONF_KEY_HANDSHAKE_TIMEOUT,
         CONF_KEY_WAITER_REPLACE,
         CONF_KEY_LOG_LEVEL,
+        CONF_KEY_NOTIFY_KEY,
+        CONF_KEY_NOTIFY_URL,
+        CONF_KEY_NOTIFY_CA,
+        CONF_KEY_NOTIFY_FORMAT,
+        CONF_KEY_MACHINE_KEY,
+        CONF_KEY_AUTO_RECOVERY,
+        CONF_KEY_AUTO_RECOVERY_UNITS,
         _CONF_KEY_MAX,
 };
 
@@ -115,6 +136,25 @@ struct recovery_config {
         unsigned handshake_timeout_sec; /* connect to key confirmation, tunnel only */
         unsigned waiter_replace_sec;
         int log_level; /* LOG_ERR ... LOG_DEBUG, as log_set_max_level() takes */
+
+        /* Sending the code out of band: operator public keys (text form,
+         * keys.h) to seal it to, where to POST it ("https://..." or
+         * "http://..."; "" sends nothing), a CA file to trust for that
+         * server besides the system's ("" none), the body's form, and the
+         * machine's signing key (a path). */
+        size_t n_notify_keys;
+        char notify_keys[CONF_MAX_NOTIFY_KEYS][KEYS_TEXT_MAX];
+        char notify_url[CONF_URL_MAX];
+        char notify_ca[CONF_PATH_MAX];
+        enum conf_notify_format notify_format;
+        char machine_key[CONF_PATH_MAX];
+
+        /* Falling into recovery by itself (read by the generators through
+         * show-config): when the boot fails in the initramfs or ends in
+         * emergency.target or rescue.target; and when one of these units
+         * fails (unit names separated by spaces, "" none). */
+        bool auto_recovery;
+        char auto_recovery_units[CONF_UNITS_MAX];
 
         /* Where each value came from, for show-config. */
         struct conf_origin origin[_CONF_KEY_MAX];
@@ -169,6 +209,7 @@ const char *conf_key_name(enum conf_key k);
 const char *conf_key_cmdline_name(enum conf_key k);
 
 const char *conf_plymouth_to_string(enum conf_plymouth p);
+const char *conf_notify_format_to_string(enum conf_notify_format f);
 /* "err", "info"...; NULL if level is not one of 0-7. */
 const char *conf_log_level_to_string(int level);
 

@@ -101,5 +101,24 @@ if [ "$static_libssh" = yes ]; then
 		fail "the image without repair tools holds libssh.so or Kerberos: $(awk '{print $NF}' "$WORK/krb5-image" | tr '\n' ' ')"
 fi
 
+# The HTTPS sender only with NotifyURL=: the image above (no NotifyURL=)
+# holds neither kairos-recovery-notify nor libcurl; with NotifyURL= in
+# recovery.conf it holds both, the machine signing key and the NotifyCA= file.
+! grep -E "kairos-recovery-notify|libcurl" "$WORK/lsinitrd.txt" >"$WORK/curl-default" ||
+	fail "without NotifyURL= the image holds the sender or libcurl: $(awk '{print $NF}' "$WORK/curl-default" | tr '\n' ' ')"
+has " usr/lib/systemd/system-generators/kairos-recovery-auto-generator$" "AutoRecovery= generator"
+"$STAGE$PREFIX/sbin/kairos-recovery" keygen-machine "$STAGE/etc/kairos/machine_signing_key" >/dev/null 2>&1 ||
+	fail "keygen-machine failed"
+cp /etc/ssl/certs/ca-certificates.crt "$STAGE/etc/kairos/ca.pem" 2>/dev/null || echo "test" >"$STAGE/etc/kairos/ca.pem"
+printf '[Recovery]\nNotifyURL=https://push.example.org/kairos\nNotifyCA="/etc/kairos/ca.pem"\n' >"$STAGE/etc/kairos/recovery.conf"
+DRACUT_EXTRA_ARGS=--no-kernel build_initramfs "$WORK/notify.img" network-legacy kairos-recovery
+rm "$STAGE/etc/kairos/recovery.conf"
+lsinitrd "$WORK/notify.img" >"$WORK/lsinitrd-notify.txt" 2>&1 || fail "lsinitrd failed on the image with NotifyURL="
+for want in " ${p}/libexec/kairos/kairos-recovery-notify$" "/libcurl\.so" " etc/kairos/machine_signing_key$" " etc/kairos/ca\.pem$"; do
+	grep -qE -- "$want" "$WORK/lsinitrd-notify.txt" || fail "with NotifyURL= the image lacks $want"
+done
+! ldd "$STAGE$PREFIX/sbin/kairos-recovery" | grep -q libcurl ||
+	fail "the daemon links libcurl"
+
 size=$(stat -c %s "$WORK/initrd.img")
-pass "the initramfs ($((size / 1024)) KiB, kernel $KVER) holds the daemon, helper, units, generator, tools, host key"
+pass "the initramfs ($((size / 1024)) KiB, kernel $KVER) holds the daemon, helper, units, generators, tools, host key; the sender and libcurl only with NotifyURL="

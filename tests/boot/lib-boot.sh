@@ -77,3 +77,74 @@ grub_mkconfig() {
 		${GRUB_BOOT_DIR:+mount --bind '$GRUB_BOOT_DIR' /boot &&}
 		kairos_destdir='$STAGE' grub-mkconfig -o '$GRUB_CFG'" >"$WORK/grub-$name.out" 2>&1 || fail "grub-mkconfig failed: $(tail -n 5 "$WORK/grub-$name.out")"
 }
+
+# --- the qemu boot tests' shared pieces (also for later boot tests) -------
+
+# shared_initramfs OUTPUT [MODULE...]: the kairos initramfs for qemu, with
+# the HTTPS sender (kairos_notify=yes), built once per `make check-boot` and
+# reused by every boot test: $KAIROS_BOOT_IMAGES (a folder check-boot makes
+# afresh) holds one image per module list, built under a lock; OUTPUT is a
+# link to it. Without KAIROS_BOOT_IMAGES (a test run alone) it is built into
+# $WORK. Needs stage_install and dracut_tree. Per-test files go on top with
+# initramfs_with_files.
+shared_initramfs() {
+	local out=$1 dir key img
+	shift
+	key=$(echo "$*" | tr ' ' '-')
+	dir=${KAIROS_BOOT_IMAGES:-$WORK/images}
+	mkdir -p "$dir"
+	img="$dir/kairos-$key.img"
+	(
+		flock 9
+		[ -s "$img" ] && exit 0
+		echo "kairos_notify=yes" >"$WORK/dracut.conf.d/kairos-notify.conf"
+		build_initramfs "$img.tmp" "$@"
+		rm -f "$WORK/dracut.conf.d/kairos-notify.conf"
+		mv "$img.tmp" "$img"
+	) 9>"$dir/.lock-$key" || fail "cannot build the shared initramfs $img"
+	ln -sf "$img" "$out"
+}
+
+# initramfs_with_files BASE DIR OUTPUT: BASE with the files under DIR added,
+# e.g. DIR/etc/kairos/recovery.conf: an uncompressed cpio put before BASE,
+# as early microcode is (the kernel unpacks both; after BASE's zstd stream
+# it would not find another archive). BASE's files win where both have one.
+initramfs_with_files() {
+	local base=$1 dir=$2 out=$3
+	need cpio
+	(cd "$dir" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out" ||
+		fail "cannot make a cpio of $dir"
+	cat "$base" >>"$out" || fail "cannot copy $base"
+}
+
+# qemu_boot NAME INITRD CMDLINE [QEMU-OPTIONS...]: boots the kernel under
+# qemu (TCG, one CPU, no reboot) in the background, its serial console in
+# $WORK/serial-NAME.txt; sets QEMU_PID, SERIAL, BOOT_T0 (date +%s.%N).
+qemu_boot() {
+	local name=$1 initrd=$2 cmdline=$3
+	shift 3
+	SERIAL="$WORK/serial-$name.txt"
+	: >"$SERIAL"
+	BOOT_T0=$(date +%s.%N)
+	bg qemu-system-x86_64 -accel tcg -display none -monitor none -serial "file:$SERIAL" -no-reboot \
+		-m 1024 -smp 1 -kernel "$KERNEL" -initrd "$initrd" -append "$cmdline" "$@" >"$WORK/qemu-$name.out" 2>&1
+	QEMU_PID=$LAST_PID
+}
+
+# wait_serial PATTERN SECONDS WHAT: until the serial console holds a line
+# matching PATTERN (grep -E); fails with the console's last lines if qemu
+# ends or SECONDS pass.
+wait_serial() {
+	local i=0
+	while ! grep -aqE -- "$1" "$SERIAL"; do
+		kill -0 "$QEMU_PID" 2>/dev/null || fail "qemu ended while waiting for $3: $(tail -n 20 "$SERIAL")"
+		i=$((i + 1))
+		[ "$i" -lt $(($2 * 2)) ] || fail "no $3 on the serial console within $2 s: $(grep -av '[█▀▄]' "$SERIAL" | tail -n 30)"
+		sleep 0.5
+	done
+}
+
+# Seconds since BOOT_T0, one decimal.
+since_boot() {
+	python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(date +%s.%N)" "$BOOT_T0"
+}

@@ -46,8 +46,8 @@ boot_fail() {
 
 stage_install
 dracut_tree
-build_initramfs "$WORK/initrd.img" network-legacy kairos-recovery
-echo "# initramfs with the module (network-legacy) built in $(elapsed) s ($(($(stat -c %s "$WORK/initrd.img") / 1024)) KiB)"
+shared_initramfs "$WORK/initrd.img" network-legacy kairos-recovery
+echo "# initramfs with the module (network-legacy) ready in $(elapsed) s ($(($(stat -L -c %s "$WORK/initrd.img") / 1024)) KiB)"
 
 start_relay
 grub_mkconfig grub "kairos.recovery.relay=tcp:10.0.2.2:$RELAY_PORT" 'GRUB_CMDLINE_LINUX="console=ttyS0,115200"'

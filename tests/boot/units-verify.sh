@@ -25,12 +25,14 @@ ln -sfn usr/sbin "$root/sbin"
 cp /bin/kill "$root/usr/bin/kill"
 command -v sulogin >/dev/null || PATH=$PATH:/sbin:/usr/sbin
 cp "$(command -v sulogin)" "$root/usr/sbin/sulogin" || fail "no sulogin here (util-linux) for the local shell unit"
+# kairos-boot-complete.service's grub-editenv
+[ ! -x /usr/bin/grub-editenv ] || cp /usr/bin/grub-editenv "$root/usr/bin/grub-editenv"
 # Under make distcheck the units go under a prefix of their own: copy them
 # where systemd looks (an absolute symlink would point outside the root).
 mkdir -p "$root/etc/systemd/system"
 units=""
 for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket kairos-recovery-ssh.socket \
-	kairos-recovery-shell@.service; do
+	kairos-recovery-shell@.service kairos-boot-complete.service; do
 	[ -f "$unitdir/$u" ] || fail "make install did not install $u"
 	[ "$unitdir" = "$root/usr/lib/systemd/system" ] || [ "$unitdir" = "$root/lib/systemd/system" ] ||
 		cp "$unitdir/$u" "$root/etc/systemd/system/$u"

@@ -5,6 +5,7 @@
 RECOVERY="$builddir/kairos-recovery"
 export TUNNEL
 export KAIROS_SESSION_HELPER="$builddir/kairos-recovery-session"
+export KAIROS_NOTIFY_HELPER="$builddir/kairos-recovery-notify"
 
 need systemd-socket-activate ssh sshpass
 [ -x "$RECOVERY" ] || fail "$RECOVERY is not built"
@@ -42,7 +43,7 @@ start_recovery_daemon() {
 		for l in "$@"; do echo "$l"; done
 	} >"$WORK/recovery.conf"
 	RUNTIME_DIRECTORY="$RUN" bg systemd-socket-activate -l "127.0.0.1:$TUNNEL_PORT" -l "127.0.0.1:$SSH_PORT" \
-		--fdname=tunnel:ssh -E RUNTIME_DIRECTORY -E KAIROS_SESSION_HELPER \
+		--fdname=tunnel:ssh -E RUNTIME_DIRECTORY -E KAIROS_SESSION_HELPER -E KAIROS_NOTIFY_HELPER \
 		${RECOVERY_NOTIFY_SOCKET:+-E NOTIFY_SOCKET="$RECOVERY_NOTIFY_SOCKET"} \
 		${RECOVERY_WRAPPER:-} "$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
 	RECOVERY_PID=$LAST_PID

@@ -545,6 +545,102 @@ static void test_render(void) {
         free(text);
 }
 
+/* The keys of sending the code out of band (NotifyKey= and the others). */
+static void test_notify(void) {
+        struct operator_key a, b;
+        char ka[KEYS_TEXT_MAX], kb[KEYS_TEXT_MAX], text[1024], *rendered = NULL;
+        struct recovery_config again;
+        int r;
+
+        operator_key_new(&a);
+        operator_key_new(&b);
+        key_to_text(KEY_OPERATOR_PUBLIC, a.pk, ka);
+        key_to_text(KEY_OPERATOR_PUBLIC, b.pk, kb);
+
+        conf_init_defaults(&cfg);
+        tap_ok(cfg.n_notify_keys == 0 && !cfg.notify_url[0] && !cfg.notify_ca[0] && cfg.notify_format == CONF_NOTIFY_PLAIN,
+               "by default no NotifyKey=, no NotifyURL= (nothing is sent), no NotifyCA=, NotifyFormat=plain");
+        tap_str_eq(cfg.machine_key, "/etc/kairos/machine_signing_key", "default MachineKey=");
+
+        snprintf(text, sizeof text,
+                 "NotifyKey=%s\nNotifyKey= %s , %s\nNotifyURL=https://push.example.org/kairos?x=1\n"
+                 "NotifyCA=/etc/kairos/ca.pem\nNotifyFormat=ntfy\nMachineKey=/etc/kairos/mk\n", ka, kb, ka);
+        r = parse(text);
+        tap_ok(r == 1 && cfg.n_notify_keys == 2 && !strcmp(cfg.notify_keys[0], ka) && !strcmp(cfg.notify_keys[1], kb),
+               "NotifyKey=: several, a repeated key reported once and ignored (%d problems)", r);
+        tap_str_eq(cfg.notify_url, "https://push.example.org/kairos?x=1", "NotifyURL=");
+        tap_ok(!strcmp(cfg.notify_ca, "/etc/kairos/ca.pem") && cfg.notify_format == CONF_NOTIFY_NTFY &&
+               !strcmp(cfg.machine_key, "/etc/kairos/mk"), "NotifyCA=, NotifyFormat=ntfy, MachineKey=");
+
+        /* Bad values: reported with the line, the value kept. */
+        snprintf(text, sizeof text, "NotifyKey=%s\nNotifyKey=KAIROS-OPERATOR-KEY:AAAA\nNotifyURL=ftp://x\n"
+                 "NotifyURL=https://a b\nNotifyFormat=json\nNotifyCA=ca.pem\n", kb);
+        r = parse(text);
+        tap_ok(r == 5 && cfg.n_notify_keys == 1 && !cfg.notify_url[0] && cfg.notify_format == CONF_NOTIFY_PLAIN &&
+               !cfg.notify_ca[0], "a cut key, a URL that is not https, one with a space, an unknown format and a "
+               "relative CA path: five problems, values kept (%d)", r);
+        diag_ok("recovery.conf", 3, "NotifyURL=ftp://x is not an https:// (or http://) URL — keeping none");
+        diag_ok("recovery.conf", 5, "NotifyFormat=json is not plain or ntfy — keeping plain");
+        tap_ok(has_diag("recovery.conf", 2, "NotifyKey=KAIROS-OPERATOR-KEY:AAAA is not an operator public key "
+                        "(The operator public key is cut short or has more after it.) — ignored"), "a cut key is named");
+        ka[30] = ka[30] == 'A' ? 'B' : 'A';
+        snprintf(text, sizeof text, "NotifyKey=%s\n", ka);
+        r = parse(text);
+        tap_ok(r == 1 && cfg.n_notify_keys == 0 && n_diags == 1 && strstr(diags[0].message, "typo"),
+               "a key with a typo is reported as one: %s", diags[0].message);
+        ka[30] = ka[30] == 'A' ? 'B' : 'A';
+
+        /* The kernel command line, over the file. */
+        snprintf(text, sizeof text, "NotifyKey=%s\nNotifyURL=https://file.example/\n", ka);
+        parse(text);
+        snprintf(text, sizeof text, "quiet kairos.recovery.notify_key=%s kairos.recovery.notify_url=https://10.0.2.2:8443/hook "
+                 "kairos.recovery.notify_ca=/etc/kairos/test-ca.pem kairos.recovery.notify_format=plain "
+                 "kairos.recovery.machine_key=/run/mk", kb);
+        r = parse_cmdline(text);
+        tap_ok(r == 0 && cfg.n_notify_keys == 1 && !strcmp(cfg.notify_keys[0], kb) &&
+               !strcmp(cfg.notify_url, "https://10.0.2.2:8443/hook") && !strcmp(cfg.notify_ca, "/etc/kairos/test-ca.pem") &&
+               !strcmp(cfg.machine_key, "/run/mk") && cfg.origin[CONF_KEY_NOTIFY_URL].source == CONF_SOURCE_CMDLINE,
+               "kairos.recovery.notify_key=, notify_url=, notify_ca=, notify_format=, machine_key= replace the file's");
+
+        /* show-config reads back as the same. */
+        snprintf(text, sizeof text, "NotifyKey=%s %s\nNotifyURL=https://x.example/\nNotifyFormat=ntfy\n", ka, kb);
+        parse(text);
+        tap_ok(conf_render(&cfg, &rendered) == 0 && strstr(rendered, "NotifyFormat=ntfy\n"), "show-config renders them");
+        conf_init_defaults(&again);
+        r = conf_parse_text(&again, rendered, strlen(rendered), "rendered", collect, NULL);
+        tap_ok(r == 0 && conf_equal(&cfg, &again), "and reads back as the same configuration");
+        free(rendered);
+        parse("");
+        rendered = NULL;
+        tap_ok(conf_render(&cfg, &rendered) == 0 && strstr(rendered, "# none: the code is not sent\nNotifyURL=\n"),
+               "without NotifyURL= it says that nothing is sent");
+        free(rendered);
+        operator_key_clear(&a);
+        operator_key_clear(&b);
+}
+
+/* Falling into recovery by itself. */
+static void test_auto_recovery(void) {
+        int r;
+
+        conf_init_defaults(&cfg);
+        tap_ok(!cfg.auto_recovery && !cfg.auto_recovery_units[0], "AutoRecovery= is off by default, no units");
+        r = parse("AutoRecovery=yes\nAutoRecoveryUnits=data.mount, app@1.service  backup.service\n");
+        tap_ok(r == 0 && cfg.auto_recovery, "AutoRecovery=yes");
+        tap_str_eq(cfg.auto_recovery_units, "data.mount app@1.service backup.service",
+                   "AutoRecoveryUnits=: commas and spaces, stored one space apart");
+        r = parse("AutoRecovery=perhaps\nAutoRecoveryUnits=rm -rf\nAutoRecoveryUnits=a.service;reboot\n");
+        tap_ok(r == 3 && !cfg.auto_recovery && !cfg.auto_recovery_units[0], "bad values reported, kept (%d)", r);
+        diag_ok("recovery.conf", 2, "AutoRecoveryUnits=rm -rf is not unit names such as foo.service — keeping none");
+        parse("AutoRecoveryUnits=a.service\n");
+        r = parse_cmdline("kairos.recovery.auto_recovery kairos.recovery.auto_recovery_units=b.service,c.target");
+        tap_ok(r == 0 && cfg.auto_recovery && !strcmp(cfg.auto_recovery_units, "b.service c.target") &&
+               cfg.origin[CONF_KEY_AUTO_RECOVERY].source == CONF_SOURCE_CMDLINE,
+               "kairos.recovery.auto_recovery (a bare flag: yes), auto_recovery_units= replaces the file's");
+        parse_cmdline("kairos.recovery.auto_recovery=0");
+        tap_ok(!cfg.auto_recovery, "kairos.recovery.auto_recovery=0 turns it off");
+}
+
 int main(void) {
         test_defaults();
         test_every_key_file();
@@ -555,5 +651,7 @@ int main(void) {
         test_garbage();
         test_files();
         test_render();
+        test_notify();
+        test_auto_recovery();
         return tap_done();
 }
