@@ -20,14 +20,14 @@ load_sampler_stop() {
 		END { printf "%d %d %.0f\n", f, p, r / 1024 }' "$WORK/samples")
 }
 
-# Until the daemon has no children and at most its idle fds (60 s).
+# Until the daemon has no children and at most its idle fds (120 s).
+daemon_idle() { # DAEMON IDLE-FDS
+	kids=$(pgrep -P "$1" | wc -l)
+	fds=$(ls "/proc/$1/fd" | wc -l)
+	[ "$kids" = 0 ] && [ "$fds" -le "$2" ]
+}
 wait_daemon_idle() { # DAEMON IDLE-FDS
 	local fds kids
-	for _ in $(seq 600); do
-		kids=$(pgrep -P "$1" | wc -l)
-		fds=$(ls "/proc/$1/fd" | wc -l)
-		[ "$kids" = 0 ] && [ "$fds" -le "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "60 s after the load the daemon still has $kids children and $fds fds ($2 when idle)"
+	wait_until 120 "the daemon to be idle after the load" daemon_idle "$1" "$2" ||
+		fail "120 s after the load the daemon still has $kids children and $fds fds ($2 when idle)"
 }

@@ -69,28 +69,75 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_port() { # PORT [SECONDS]
-	local i=0 limit=$((${2:-20} * 10))
-	while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -lt "$limit" ] || fail "nothing listens on 127.0.0.1:$1 after ${2:-20} s"
+# Microseconds since the epoch (bash's clock, no fork).
+now_us() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo "$((10#$t))"
+}
+
+# Every deadline is wall-clock time, and a wait that took more than half of
+# its deadline says so on stderr (the test's log): .ci/run prints these
+# "slow-wait:" lines at the end, so that the next slow wait is seen before
+# it fails.
+note_slow_wait() { # START_US SECONDS WHAT
+	local took=$(($(now_us) - $1))
+	if [ $((took * 2)) -gt $(($2 * 1000000)) ]; then
+		printf 'slow-wait: %s waited %d.%01d s of its %s s deadline for %s\n' \
+			"$TEST_NAME" $((took / 1000000)) $((took % 1000000 / 100000)) "$2" "$3" >&2
+	fi
+	return 0
+}
+
+# Until COMMAND succeeds (every 0.1 s), for at most SECONDS: the event a test
+# needs, never a fixed sleep. Returns 1 at the deadline (the caller fails
+# with its own message).
+wait_until() { # SECONDS WHAT COMMAND...
+	local limit=$1 what=$2 t0
+	shift 2
+	t0=$(now_us)
+	until "$@"; do
+		if [ $(($(now_us) - t0)) -ge $((limit * 1000000)) ]; then
+			note_slow_wait "$t0" "$limit" "$what (deadline reached)"
+			return 1
+		fi
 		sleep 0.1
 	done
+	note_slow_wait "$t0" "$limit" "$what"
+}
+
+port_open() { # PORT
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_port() { # PORT [SECONDS]
+	wait_until "${2:-20}" "127.0.0.1:$1 to listen" port_open "$1" ||
+		fail "nothing listens on 127.0.0.1:$1 after ${2:-20} s"
 }
 
 wait_log() { # FILE PATTERN [SECONDS]
 	wait_log_count "$1" "$2" 1 "${3:-20}"
 }
 
+log_count_reached() { # FILE PATTERN COUNT
+	local seen
+	# A file not written yet counts as none (grep -c prints nothing then).
+	seen=$(grep -c -- "$2" "$1" 2>/dev/null) || true
+	[ "${seen:-0}" -ge "$3" ]
+}
+
 # Until PATTERN has appeared COUNT times in FILE (a second registration...).
 wait_log_count() { # FILE PATTERN COUNT SECONDS
-	local i=0 limit=$(($4 * 10)) seen
-	# A file not written yet counts as none (grep -c prints nothing then).
-	while seen=$(grep -c -- "$2" "$1" 2>/dev/null) || true; [ "${seen:-0}" -lt "$3" ]; do
-		i=$((i + 1))
-		[ "$i" -lt "$limit" ] || fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
-		sleep 0.1
-	done
+	wait_until "$4" "\"$2\" x$3 in $(basename "$1")" log_count_reached "$1" "$2" "$3" ||
+		fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
+}
+
+# Whether PID has ended: no such process, or a zombie whose threads have
+# all exited (its parent has not reaped it yet). A zombie thread-group
+# leader with a thread still alive (a core being written) has not ended.
+process_gone() { # PID
+	[ -e "/proc/$1" ] || return 0
+	grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || return 1
+	[ "$(grep -s '^Threads:' "/proc/$1/status" | tr -dc 0-9)" -le 1 ] 2>/dev/null
 }
 
 bg() { # run a command in the background, remembered for cleanup
@@ -115,7 +162,7 @@ restart_relay() {
 run_relay() { # LOG
 	bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/$1" 2>&1
 	RELAY_PID=$LAST_PID
-	wait_port "$RELAY_PORT" 30
+	wait_port "$RELAY_PORT" 60
 }
 
 # A token whose relays are the given ones (never the public default).
