@@ -38,7 +38,7 @@ run_case() {
 	shift
 	: >"$WORK/console.out"
 	start_recovery_daemon "Console=" "Console=$CONSOLE"
-	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/$CONSOLE" 10
+	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/$CONSOLE" 60
 	for w in "$@"; do
 		grep -q -- "$w" "$WORK/recovery.log" || fail "$name: the daemon did not warn '$w'"
 	done

@@ -110,12 +110,12 @@ port_open() { # PORT
 }
 
 wait_port() { # PORT [SECONDS]
-	wait_until "${2:-20}" "127.0.0.1:$1 to listen" port_open "$1" ||
-		fail "nothing listens on 127.0.0.1:$1 after ${2:-20} s"
+	wait_until "${2:-60}" "127.0.0.1:$1 to listen" port_open "$1" ||
+		fail "nothing listens on 127.0.0.1:$1 after ${2:-60} s"
 }
 
 wait_log() { # FILE PATTERN [SECONDS]
-	wait_log_count "$1" "$2" 1 "${3:-20}"
+	wait_log_count "$1" "$2" 1 "${3:-60}"
 }
 
 log_count_reached() { # FILE PATTERN COUNT

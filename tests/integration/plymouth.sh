@@ -63,7 +63,7 @@ plymouth --ping || fail "plymouthd did not answer within 10 s"
 plymouth show-splash || fail "plymouth show-splash failed"
 
 show 0 "with plymouthd"
-wait_log "$WORK/pty.out" "Remote recovery: password $PASSWORD. Esc shows the QR code." 10
+wait_log "$WORK/pty.out" "Remote recovery: password $PASSWORD. Esc shows the QR code." 60
 
 # A plymouthd that hangs: the client is killed at its deadline, the chain
 # stops there, and the loop went on all the while.

@@ -80,7 +80,7 @@ PIDS="$PIDS $!"
 victim=$(wait_helper_of "$daemon" "sleep 37") || fail "no session helper running 'sleep 37' to crash"
 # SIGKILL: the sanitizer build turns SIGSEGV into an orderly exit.
 kill -KILL "$victim"
-wait_log "$WORK/recovery.log" "helper killed by" 10
+wait_log "$WORK/recovery.log" "helper killed by" 60
 kill -0 "$daemon" 2>/dev/null || fail "a crashing session helper took the daemon with it"
 if grep -q "Relay .* lost" "$WORK/recovery.log"; then
 	fail "a crashing session helper cost the relay registration"

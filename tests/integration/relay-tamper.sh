@@ -20,7 +20,7 @@ wait_log "$WORK/respond.log" "Waiting on 4 of 4 relay slots"
 
 rc=0
 timeout 60 "$TUNNEL" initiate --token-file "$WORK/token" <"$WORK/up" >/dev/null 2>"$WORK/initiate.log" || rc=$?
-wait_log "$WORK/respond.log" "ended with an error" 20
+wait_log "$WORK/respond.log" "ended with an error" 60
 grep -q "ended with an error: a record failed authentication" "$WORK/respond.log" ||
 	fail "the responder did not report an authentication failure: $(grep -i tunnel "$WORK/respond.log" | tail -n 2)"
 [ "$rc" != 0 ] || fail "the initiator reported success although its stream was tampered with"

@@ -26,11 +26,11 @@ done
 
 kill "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null || true
-wait_log "$WORK/respond.log" "Relay $RELAY lost" 10
+wait_log "$WORK/respond.log" "Relay $RELAY lost" 60
 sleep 1
 restart_relay
 start=$(date +%s)
-wait_log_count "$WORK/respond.log" "Relay $RELAY connected" 2 15
+wait_log_count "$WORK/respond.log" "Relay $RELAY connected" 2 60
 took=$(( $(date +%s) - start ))
 out=$(echo after | timeout 30 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 20 2>>"$WORK/initiate.log") ||
 	fail "no initiator got through after the relay restarted"

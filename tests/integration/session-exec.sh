@@ -23,7 +23,7 @@ sssh kairos-test 'echo out; echo err >&2; exit 7' >"$WORK/out" 2>"$WORK/err" || 
 [ "$rc" = 7 ] || fail "exit status $rc, expected 7 (stderr: $(cat "$WORK/err"))"
 [ "$(cat "$WORK/out")" = out ] || fail "stdout is \"$(cat "$WORK/out")\", expected exactly \"out\""
 [ "$(cat "$WORK/err")" = err ] || fail "stderr is \"$(cat "$WORK/err")\", expected exactly \"err\""
-wait_log "$WORK/events.log" "^1 authenticated password root$" 5
+wait_log "$WORK/events.log" "^1 authenticated password root$" 60
 for code in 0 1 255; do
 	rc=0
 	sssh kairos-test "exit $code" </dev/null || rc=$?
@@ -181,12 +181,12 @@ after=$(grep -c ' authenticated ' "$WORK/events.log")
 sssh kairos-test 'trap "echo hangup >'"$WORK/hup"'; exit 0" HUP; echo started; sleep 60 & wait' \
 	</dev/null >"$WORK/term.out" 2>&1 &
 client=$!
-wait_log "$WORK/term.out" started 10
+wait_log "$WORK/term.out" started 60
 helper=$(grep '^[0-9]* pid ' "$WORK/events.log" | tail -n 1 | cut -d' ' -f3)
 kill -TERM "$helper"
 timeout 10 tail --pid="$client" -f /dev/null || fail "the client did not end after SIGTERM to its helper"
-wait_log "$WORK/events.log" " closed terminated by a signal$" 5
-wait_log "$WORK/hup" hangup 5
+wait_log "$WORK/events.log" " closed terminated by a signal$" 60
+wait_log "$WORK/hup" hangup 60
 
 helpers_done
 grep -q " closed client disconnected$" "$WORK/events.log" || fail "no \"closed client disconnected\" event"

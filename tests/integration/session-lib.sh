@@ -33,7 +33,7 @@ start_server() {
 	bg "$LAUNCH" serve --helper "$HELPER" --token-file "$WORK/token" --hostkey "$WORK/hostkey" "$@" \
 		>"$WORK/events.log" 2>"$WORK/helper.log"
 	LAUNCH_PID=$LAST_PID
-	wait_log "$WORK/events.log" "^listening " 10
+	wait_log "$WORK/events.log" "^listening " 60
 	PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/events.log")
 	[ -n "$PORT" ] || fail "the launcher did not say where it listens"
 	{

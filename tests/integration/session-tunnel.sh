@@ -22,7 +22,7 @@ for k in hostkey hostkey-ecdsa; do
 		fail "hello: the public half of $k is not in it: $(cat "$WORK/hello")"
 done
 [ "$(grep -c '^key ' "$WORK/hello")" = 2 ] || fail "hello: not exactly the two host keys"
-wait_log "$WORK/events.log" "^1 tunnel-established$" 5
+wait_log "$WORK/events.log" "^1 tunnel-established$" 60
 # A known_hosts entry written from the hello's ECDSA line is what ssh checks.
 echo "kairos-test $(sed -n 's/^key \(ecdsa-sha2-nistp256 .*\)$/\1/p' "$WORK/hello")" >"$WORK/known_hosts.ecdsa"
 out=$(sssh -o HostKeyAlgorithms=ecdsa-sha2-nistp256 -o UserKnownHostsFile="$WORK/known_hosts.ecdsa" \
@@ -65,7 +65,7 @@ timeout 60 sshpass -f "$WORK/password" ssh -F "$WORK/ssh_config" \
 [ "$rc" = 255 ] || fail "a token of another secret gave exit $rc, expected 255"
 grep -q "does not hold this token's secret" "$WORK/wrong.err" ||
 	fail "kairos-tunnel did not say the secret differs: $(cat "$WORK/wrong.err")"
-wait_log "$WORK/events.log" " tunnel-failed the peer does not hold this token's secret$" 5
+wait_log "$WORK/events.log" " tunnel-failed the peer does not hold this token's secret$" 60
 [ "$(grep -c ' authenticated ' "$WORK/events.log")" = "$before" ] || fail "authenticated with a wrong secret"
 
 # A plain SSH client on the tunnel port.
@@ -73,7 +73,7 @@ rc=0
 timeout 30 ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	-p "$PORT" root@127.0.0.1 true </dev/null 2>/dev/null || rc=$?
 [ "$rc" = 255 ] || fail "plain ssh on the tunnel port gave exit $rc, expected 255"
-wait_log "$WORK/events.log" " tunnel-failed the peer broke the tunnel protocol$" 5
+wait_log "$WORK/events.log" " tunnel-failed the peer broke the tunnel protocol$" 60
 
 # A client that connects and says nothing: dropped at auth_timeout (6 s).
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
@@ -82,7 +82,7 @@ timeout 20 cat <&5 >/dev/null || fail "the silent tunnel connection was not clos
 took=$(($(date +%s) - start))
 exec 5<&-
 [ "$took" -ge 5 ] && [ "$took" -le 10 ] || fail "the silent tunnel connection was closed after $took s, expected 6"
-wait_log "$WORK/events.log" " tunnel-failed handshake timeout$" 5
+wait_log "$WORK/events.log" " tunnel-failed handshake timeout$" 60
 
 # Tunnel failures end with exit 1; every other helper with 0.
 helpers_done $(grep ' tunnel-failed ' "$WORK/events.log" | cut -d' ' -f1)
