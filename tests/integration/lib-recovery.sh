@@ -91,20 +91,20 @@ ssh_relay() {
 
 # Prints the session helper of the session that runs COMMAND (exactly, as
 # pgrep -x -f matches it): the daemon's child above it, through a shell that
-# did not exec the command. Waits up to 20 s for it; fails (1) without one.
-wait_helper_of() { # DAEMON_PID COMMAND
+# did not exec the command. Waits up to 60 s for it; fails (1) without one.
+helper_of() { # DAEMON_PID COMMAND
 	local pid parent
-	for _ in $(seq 200); do
-		for pid in $(pgrep -x -f "$2"); do
-			while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
-				parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
-				[ "$parent" = "$1" ] && { echo "$pid"; return 0; }
-				pid=$parent
-			done
+	for pid in $(pgrep -x -f "$2"); do
+		while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
+			[ "$parent" = "$1" ] && { echo "$pid"; return 0; }
+			pid=$parent
 		done
-		sleep 0.1
 	done
 	return 1
+}
+wait_helper_of() { # DAEMON_PID COMMAND
+	wait_until 60 "the helper of '$2'" helper_of "$1" "$2"
 }
 
 # The ssh command kairos-bridge printed in LOG.

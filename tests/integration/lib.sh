@@ -140,6 +140,19 @@ process_gone() { # PID
 	[ "$(grep -s '^Threads:' "/proc/$1/status" | tr -dc 0-9)" -le 1 ] 2>/dev/null
 }
 
+# Whether any process has FILE open (a writer not done with it yet).
+file_open_anywhere() { # FILE
+	find /proc/[0-9]*/fd -maxdepth 1 -lname "$1" 2>/dev/null | grep -q .
+}
+
+# Until no process has FILE open any more: what it wrote is complete.
+wait_file_closed() { # FILE SECONDS
+	local f=$1
+	file_closed() { ! file_open_anywhere "$f"; }
+	wait_until "$2" "$(basename "$1") to be closed by its writer" file_closed ||
+		fail "$(basename "$1") is still open after $2 s"
+}
+
 bg() { # run a command in the background, remembered for cleanup
 	"$@" &
 	PIDS="$PIDS $!"
