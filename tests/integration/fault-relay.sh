@@ -14,17 +14,14 @@ REREGISTER_MAX=8
 RECOVERY_NOTIFY_SOCKET="$WORK/notify"
 STATUS="$WORK/status.txt"
 bg python3 "$srcdir/tests/integration/notify-listen.py" "$RECOVERY_NOTIFY_SOCKET" "$STATUS"
-for _ in $(seq 100); do [ -S "$RECOVERY_NOTIFY_SOCKET" ] && break; sleep 0.1; done
+wait_until 60 "notify-listen.py's socket" test -S "$RECOVERY_NOTIFY_SOCKET" || fail "notify-listen.py did not start within 60 s"
 start_recovery
 
 last_status() { tail -n 1 "$STATUS" 2>/dev/null; }
+status_says() { last_status | grep -q -- "$1"; }
 wait_status() { # PATTERN SECONDS
-	local i=0
-	until last_status | grep -q -- "$1"; do
-		i=$((i + 1))
-		[ "$i" -lt $(($2 * 10)) ] || fail "the status never said '$1' within $2 s (last: '$(last_status)')"
-		sleep 0.1
-	done
+	wait_until "$2" "the status '$1'" status_says "$1" ||
+		fail "the status never said '$1' within $2 s (last: '$(last_status)')"
 }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -68,7 +65,7 @@ sshpass -p "$PASSWORD" $cmd -o StrictHostKeyChecking=yes -o ServerAliveInterval=
 	>"$WORK/long.out" 2>"$WORK/long.err" &
 long=$!
 PIDS="$PIDS $long"
-for _ in $(seq 200); do grep -q started "$WORK/long.out" && break; sleep 0.1; done
+wait_until 60 "the long session to start" grep -q started "$WORK/long.out" || true
 grep -q started "$WORK/long.out" || fail "the long session did not start: $(cat "$WORK/long.err")"
 wait_status "1 session (via relay)" 60
 lost=$(grep -c "Relay $RELAY lost" "$WORK/recovery.log")
@@ -83,7 +80,7 @@ busy_back=$(elapsed "$t0")
 awk -v t="$busy_back" -v m="$REREGISTER_MAX" 'BEGIN { exit !(t <= m) }' ||
 	fail "after the relay died under a session the daemon took ${busy_back} s to register again (at most $REREGISTER_MAX s)"
 rc=0
-timeout 30 tail --pid="$long" -f /dev/null || true
+timeout 120 tail --pid="$long" -f /dev/null || true
 wait "$long" || rc=$?
 [ "$rc" = 255 ] || fail "the session through the dead relay ended with $rc, expected ssh's 255"
 wait_status "Waiting for bridge · relay $RELAY connected · 0 sessions" 60

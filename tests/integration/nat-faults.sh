@@ -33,13 +33,10 @@ qr_addresses() {
 	"$BRIDGE" --show-token --qr-code-image "$WORK/qr-now.png" | sed -n 's/^address: *//p' | tr '\n' ' '
 }
 
+qr_offers() { [ "$(qr_addresses)" = "$1" ]; }
 wait_qr_addresses() { # EXPECTED SECONDS
-	local i=0
-	until [ "$(qr_addresses)" = "$1" ]; do
-		i=$((i + 1))
-		[ "$i" -lt $(($2 * 4)) ] || fail "the QR code offers '$(qr_addresses)', expected '$1'"
-		sleep 0.25
-	done
+	wait_until "$2" "the QR code to offer $1" qr_offers "$1" ||
+		fail "the QR code offers '$(qr_addresses)', expected '$1'"
 }
 
 # --- The NAT forgets the daemon's connections to the relay.
@@ -138,11 +135,11 @@ ip -n "$NS_MACHINE" addr add "$third_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP"
 wait_journal_count "Relay $RELAY: the network changed; registering .* again from $third_ip" 1 60
 wait_qr_addresses "$third_ip:$TUNNEL_PORT " 10
-for _ in $(seq 150); do
+no_stale() {
 	stale=$(in_ns "$NS_ROUTER" conntrack -L -p tcp -s "$new_ip" --dport "$RELAY_PORT" 2>/dev/null | grep -c ESTABLISHED || true)
-	[ "$stale" = 0 ] && break
-	sleep 0.1
-done
+	[ "$stale" = 0 ]
+}
+wait_until 60 "the connections from the vanished address to close" no_stale || true
 [ "$stale" = 0 ] || fail "$stale connections from the vanished address $new_ip to the relay are still open at the router: the relay keeps ghost waiters"
 slowest=0
 for i in 1 2 3; do

@@ -25,7 +25,7 @@ sessions_before=$(grep -c "Session .* opened" "$WORK/recovery.log" || true)
 bg python3 "$srcdir/tests/integration/relay-camper.py" --relay-port "$RELAY_PORT" $channel_args \
 	--side "$DAEMON_SIDE" --per-channel 3 --duration 120 --ready "$WORK/camp1.ready" >"$WORK/camp1.json"
 camper=$LAST_PID
-for _ in $(seq 100); do [ -e "$WORK/camp1.ready" ] && break; sleep 0.1; done
+wait_until 60 "the camper to be ready" test -e "$WORK/camp1.ready" || fail "the camper was not ready within 60 s"
 ok=0 interfered=0
 for i in 1 2 3 4 5 6; do
 	rc=0
@@ -63,7 +63,7 @@ PY
 bg python3 "$srcdir/tests/integration/relay-camper.py" --relay-port "$RELAY_PORT" $channel_args \
 	--per-channel 1 --duration 120 --ready "$WORK/camp2.ready" >"$WORK/camp2.json"
 camper=$LAST_PID
-for _ in $(seq 100); do [ -e "$WORK/camp2.ready" ] && break; sleep 0.1; done
+wait_until 60 "the camper to be ready" test -e "$WORK/camp2.ready" || fail "the camper was not ready within 60 s"
 sleep 3 # let it pair with the daemon's waiters a good many times
 start=$(date +%s%N)
 [ "$(ssh_tunnel 'echo direct ok' 2>"$WORK/direct.err")" = "direct ok" ] ||
