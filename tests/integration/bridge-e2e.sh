@@ -19,9 +19,9 @@ start_bridge() { # LOG ARGS...
 	local log=$1
 	shift
 	LISTEN_PORT=$(free_port)
-	bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$LISTEN_PORT" --timeout 30 "$@" >"$log" 2>&1
+	bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$LISTEN_PORT" --timeout 60 "$@" >"$log" 2>&1
 	BRIDGE_PID=$LAST_PID
-	wait_log "$log" "SSH server reachable at" 40
+	wait_log "$log" "SSH server reachable at" 90
 }
 
 start_bridge "$WORK/bridge.log" --direct "127.0.0.1:$TUNNEL_PORT"

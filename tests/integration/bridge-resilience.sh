@@ -31,9 +31,9 @@ done
 
 # The relay dies under a running session.
 port=$(free_port)
-bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$port" --relay-only --timeout 30 >"$WORK/bridge.log" 2>&1
+bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$port" --relay-only --timeout 60 >"$WORK/bridge.log" 2>&1
 BRIDGE_PID=$LAST_PID
-wait_log "$WORK/bridge.log" "SSH server reachable" 40
+wait_log "$WORK/bridge.log" "SSH server reachable" 90
 cmd=$(printed_ssh_command "$WORK/bridge.log")
 # shellcheck disable=SC2086
 sshpass -p "$PASSWORD" $cmd -o ServerAliveInterval=2 'echo started; sleep 120' >"$WORK/long.out" 2>"$WORK/long.err" &

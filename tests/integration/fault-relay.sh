@@ -39,7 +39,7 @@ sleep 10 # the outage itself: nothing to wait for
 restart_relay
 t0=$(now)
 connected=$((connected + 1))
-wait_log_count "$WORK/recovery.log" "Relay $RELAY connected" "$connected" 40
+wait_log_count "$WORK/recovery.log" "Relay $RELAY connected" "$connected" 90
 idle_back=$(elapsed "$t0")
 wait_status "relay $RELAY connected" 60
 awk -v t="$idle_back" -v m="$REREGISTER_MAX" 'BEGIN { exit !(t <= m) }' ||
@@ -49,9 +49,9 @@ BRIDGE="$builddir/kairos-bridge"
 export XDG_RUNTIME_DIR="$WORK/xdg"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 port=$(free_port)
-bg "$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" --relay-only --timeout 30 >"$WORK/bridge.log" 2>&1
+bg "$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" --relay-only --timeout 60 >"$WORK/bridge.log" 2>&1
 BRIDGE_PID=$LAST_PID
-wait_log "$WORK/bridge.log" "SSH server reachable" 40
+wait_log "$WORK/bridge.log" "SSH server reachable" 90
 cmd=$(printed_ssh_command "$WORK/bridge.log")
 [ -n "$cmd" ] || fail "the bridge printed no ssh command"
 # shellcheck disable=SC2086
@@ -75,7 +75,7 @@ wait_log_count "$WORK/recovery.log" "Relay $RELAY lost" $((lost + 1)) 60
 restart_relay
 t0=$(now)
 connected=$((connected + 1))
-wait_log_count "$WORK/recovery.log" "Relay $RELAY connected" "$connected" 40
+wait_log_count "$WORK/recovery.log" "Relay $RELAY connected" "$connected" 90
 busy_back=$(elapsed "$t0")
 awk -v t="$busy_back" -v m="$REREGISTER_MAX" 'BEGIN { exit !(t <= m) }' ||
 	fail "after the relay died under a session the daemon took ${busy_back} s to register again (at most $REREGISTER_MAX s)"

@@ -77,7 +77,7 @@ ssh_plain() { # ssh over the opt-in plain SSH socket
 ssh_tunnel() {
 	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
 		-o HostKeyAlias=kairos-recovery -o ConnectTimeout=30 \
-		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-relay --no-token-addresses --direct 127.0.0.1:$TUNNEL_PORT --timeout 20" \
+		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-relay --no-token-addresses --direct 127.0.0.1:$TUNNEL_PORT --timeout 60" \
 		root@recovery "$@"
 }
 
@@ -85,7 +85,7 @@ ssh_tunnel() {
 ssh_relay() {
 	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
 		-o HostKeyAlias=kairos-recovery -o ConnectTimeout=30 \
-		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-token-addresses --timeout 20" \
+		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-token-addresses --timeout 60" \
 		root@recovery "$@"
 }
 

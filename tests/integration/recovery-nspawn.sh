@@ -66,11 +66,11 @@ out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o Co
 	fail "ssh to the container's plain SSH socket failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "$(printf 'active\nroot')" ] || fail "the container's shell said '$out'"
 out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o HostKeyAlias=kairos-recovery \
-	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-relay --timeout 20" root@recovery 'echo tunnel ok' \
+	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-relay --timeout 60" root@recovery 'echo tunnel ok' \
 	2>"$WORK/ssh.err") || fail "ssh through the tunnel (direct) failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "tunnel ok" ] || fail "through the tunnel the shell said '$out'"
 out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o HostKeyAlias=kairos-recovery \
-	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-token-addresses --timeout 20" root@recovery \
+	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-token-addresses --timeout 60" root@recovery \
 	'echo relay ok' 2>"$WORK/ssh.err") || fail "ssh through the relay failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "relay ok" ] || fail "through the relay the shell said '$out'"
 

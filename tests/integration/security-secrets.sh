@@ -104,20 +104,20 @@ fi
 
 # The bridge with the token as an argument and in $KAIROS_TOKEN.
 token=$(cat "$RUN/token")
-start_bridge bridge-arg.log "$token" --relay-only --timeout 30
+start_bridge bridge-arg.log "$token" --relay-only --timeout 60
 bridge_arg=$BRIDGE_PID
 port_arg=$BRIDGE_PORT
 export KAIROS_TOKEN=$token
-start_bridge bridge-env.log --direct-only --direct "127.0.0.1:$TUNNEL_PORT" --timeout 30
+start_bridge bridge-env.log --direct-only --direct "127.0.0.1:$TUNNEL_PORT" --timeout 60
 unset KAIROS_TOKEN
 bridge_env=$BRIDGE_PID
 # And one under the journal, as under systemd-run.
 journal_port=$(free_port)
-bg $journal_exec kairos-bridge "$BRIDGE" --token-file "$RUN/token" --relay-only --listen "127.0.0.1:$journal_port" --timeout 30
+bg $journal_exec kairos-bridge "$BRIDGE" --token-file "$RUN/token" --relay-only --listen "127.0.0.1:$journal_port" --timeout 60
 bridge_journal=$LAST_PID
-wait_log "$WORK/journal.log" "SSH server reachable at 127.0.0.1:$journal_port" 40
-wait_log "$WORK/bridge-arg.log" "SSH server reachable" 40
-wait_log "$WORK/bridge-env.log" "SSH server reachable" 40
+wait_log "$WORK/journal.log" "SSH server reachable at 127.0.0.1:$journal_port" 90
+wait_log "$WORK/bridge-arg.log" "SSH server reachable" 90
+wait_log "$WORK/bridge-env.log" "SSH server reachable" 90
 [ "$(ssh_bridge bridge-env.log 'echo ok')" = ok ] || fail "no session through the bridge given \$KAIROS_TOKEN"
 
 # What ps shows, for the daemon, the helper and both bridges.

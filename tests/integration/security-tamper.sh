@@ -18,8 +18,8 @@ start_relay_proxy --tamper "${SECURITY_TAMPER_SEED:-$$}" --min 4096 --max 204800
 start_recovery
 head -c 512K /dev/urandom >"$WORK/up.bin"
 head -c 512K /dev/urandom >"$WORK/down.bin"
-start_bridge bridge.log --token-file "$RUN/token" --relay-only --timeout 30
-wait_log "$WORK/bridge.log" "SSH server reachable" 40
+start_bridge bridge.log --token-file "$RUN/token" --relay-only --timeout 60
+wait_log "$WORK/bridge.log" "SSH server reachable" 90
 
 integrity_errors() {
 	cat "$WORK/recovery.log" "$WORK/bridge.log" |

@@ -52,11 +52,15 @@ n=$(last_with "closed too many authentication failures")
 # A client that connects and says nothing is dropped at auth_timeout (8 s).
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 start=$(date +%s)
-timeout 20 cat <&5 >"$WORK/silent.out" || fail "the silent connection was not closed within 20 s"
+timeout 60 cat <&5 >"$WORK/silent.out" || fail "the silent connection was not closed within 60 s"
 took=$(($(date +%s) - start))
 exec 5<&-
 grep -q "^SSH-2.0-" "$WORK/silent.out" || fail "no SSH banner before the close"
-[ "$took" -ge 7 ] && [ "$took" -le 12 ] || fail "the silent connection was closed after $took s, expected about 8"
+# Not before the timeout (measured from the connect, before the helper's
+# clock starts); after it by at most what a loaded machine adds to the
+# helper's start (ASan, make -j4 check): a timeout in the wrong unit, or
+# none, still fails.
+[ "$took" -ge 7 ] && [ "$took" -le 30 ] || fail "the silent connection was closed after $took s, expected about 8"
 wait_log "$WORK/events.log" " closed key exchange timeout$" 60
 
 # A client that completes the key exchange but never authenticates.

@@ -51,7 +51,7 @@ start_server() {
 		echo "  ConnectTimeout 10"
 		echo "  LogLevel ERROR"
 		if [ "$tunnel" = 1 ]; then
-			echo "  ProxyCommand $TUNNEL initiate --token-file $WORK/token --no-relay --no-token-addresses --direct 127.0.0.1:$PORT --timeout 10 2>>$WORK/proxy.log"
+			echo "  ProxyCommand $TUNNEL initiate --token-file $WORK/token --no-relay --no-token-addresses --direct 127.0.0.1:$PORT --timeout 60 2>>$WORK/proxy.log"
 		fi
 	} >"$WORK/ssh_config"
 }

@@ -78,10 +78,12 @@ wait_log "$WORK/events.log" " tunnel-failed the peer broke the tunnel protocol$"
 # A client that connects and says nothing: dropped at auth_timeout (6 s).
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 start=$(date +%s)
-timeout 20 cat <&5 >/dev/null || fail "the silent tunnel connection was not closed within 20 s"
+timeout 60 cat <&5 >/dev/null || fail "the silent tunnel connection was not closed within 60 s"
 took=$(($(date +%s) - start))
 exec 5<&-
-[ "$took" -ge 5 ] && [ "$took" -le 10 ] || fail "the silent tunnel connection was closed after $took s, expected 6"
+# Not before the timeout; after it by at most what a loaded machine adds
+# to the helper's start (see session-auth.sh).
+[ "$took" -ge 5 ] && [ "$took" -le 30 ] || fail "the silent tunnel connection was closed after $took s, expected 6"
 wait_log "$WORK/events.log" " tunnel-failed handshake timeout$" 60
 
 # Tunnel failures end with exit 1; every other helper with 0.
