@@ -80,8 +80,8 @@ cp "$RUN/token" "$WORK/old-token"
 RUNTIME_DIRECTORY="$RUN" "$RECOVERY" --config "$WORK/recovery.conf" rotate >/dev/null || fail "kairos-recovery rotate failed"
 read_state
 cmp -s "$RUN/token" "$WORK/old-token" && fail "rotate kept the token"
-start_bridge rotated.log --token-file "$RUN/token" --relay-only --timeout 40
-wait_log "$WORK/rotated.log" "SSH server reachable" 45
+start_bridge rotated.log --token-file "$RUN/token" --relay-only --timeout 60
+wait_log "$WORK/rotated.log" "SSH server reachable" 90
 [ "$(ssh_bridge rotated.log 'echo rotated ok' 2>"$WORK/rotated.err")" = "rotated ok" ] ||
 	fail "no session through the relay after rotate: $(cat "$WORK/rotated.err")"
 kill -TERM "$camper"
