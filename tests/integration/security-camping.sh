@@ -23,7 +23,7 @@ sessions_before=$(grep -c "Session .* opened" "$WORK/recovery.log" || true)
 # or with the daemon, whichever it picks.
 # shellcheck disable=SC2086
 bg python3 "$srcdir/tests/integration/relay-camper.py" --relay-port "$RELAY_PORT" $channel_args \
-	--side "$DAEMON_SIDE" --per-channel 3 --duration 120 --ready "$WORK/camp1.ready" >"$WORK/camp1.json"
+	--side "$DAEMON_SIDE" --per-channel 3 --duration 600 --ready "$WORK/camp1.ready" >"$WORK/camp1.json"
 camper=$LAST_PID
 wait_until 60 "the camper to be ready" test -e "$WORK/camp1.ready" || fail "the camper was not ready within 60 s"
 ok=0 interfered=0
@@ -61,10 +61,13 @@ PY
 # path back.
 # shellcheck disable=SC2086
 bg python3 "$srcdir/tests/integration/relay-camper.py" --relay-port "$RELAY_PORT" $channel_args \
-	--per-channel 1 --duration 120 --ready "$WORK/camp2.ready" >"$WORK/camp2.json"
+	--per-channel 1 --duration 600 --ready "$WORK/camp2.ready" --progress "$WORK/camp2.pairings" >"$WORK/camp2.json"
 camper=$LAST_PID
 wait_until 60 "the camper to be ready" test -e "$WORK/camp2.ready" || fail "the camper was not ready within 60 s"
-sleep 3 # let it pair with the daemon's waiters a good many times
+# Until it has paired with the daemon's waiters a good many times.
+paired_enough() { [ "$(cat "$WORK/camp2.pairings" 2>/dev/null || echo 0)" -ge 8 ]; }
+wait_until 120 "8 pairings of the camper with the daemon's waiters" paired_enough ||
+	fail "the camper paired $(cat "$WORK/camp2.pairings" 2>/dev/null || echo 0) times in 120 s: the daemon's waiters do not come back"
 start=$(date +%s%N)
 [ "$(ssh_tunnel 'echo direct ok' 2>"$WORK/direct.err")" = "direct ok" ] ||
 	fail "the direct path did not work while the relay slots were camped on: $(cat "$WORK/direct.err")"
