@@ -138,8 +138,11 @@ bg "$LAUNCH" serve --helper "$HELPER" --config-file "$WORK/nosecret.conf" --list
 	>"$WORK/events-3.log" 2>"$WORK/helper-3.log"
 wait_log "$WORK/events-3.log" "^listening " 60
 port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/events-3.log")
-(exec 6<>"/dev/tcp/127.0.0.1/$port"; sleep 1) || true
+# The connection stays open until the helper has judged it (not for a
+# second, a guess of how long the helper takes to start).
+exec 6<>"/dev/tcp/127.0.0.1/$port"
 wait_log "$WORK/events-3.log" "^1 closed bad configuration$" 60
+exec 6<&-
 wait_log "$WORK/events-3.log" "^1 exit 1$" 60
 grep -q "no secret" "$WORK/helper-3.log" || fail "the helper did not say the secret was missing"
 
