@@ -46,7 +46,7 @@ start_recovery_daemon() {
 		${RECOVERY_NOTIFY_SOCKET:+-E NOTIFY_SOCKET="$RECOVERY_NOTIFY_SOCKET"} \
 		${RECOVERY_WRAPPER:-} "$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
 	RECOVERY_PID=$LAST_PID
-	wait_port "$TUNNEL_PORT"
+	wait_port "$TUNNEL_PORT" 120
 	# systemd-socket-activate starts the program at the first connection.
 	(exec 3<>"/dev/tcp/127.0.0.1/$TUNNEL_PORT") 2>/dev/null || true
 	wait_log "$log" "kairos-recovery started"

@@ -175,7 +175,9 @@ restart_relay() {
 run_relay() { # LOG
 	bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/$1" 2>&1
 	RELAY_PID=$LAST_PID
-	wait_port "$RELAY_PORT" 60
+	# twist3 (Python, Twisted) once took 32 s to listen under make -j4
+	# check in both builds beside a CPU hog.
+	wait_port "$RELAY_PORT" 120
 }
 
 # A token whose relays are the given ones (never the public default).
