@@ -89,7 +89,7 @@ stop_bridge
 # --- The machine's address changed. A bridge runs throughout, and a
 # session through the relay stays open across the change.
 new_ip=192.168.77.9
-wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT " 10
+wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT " 60
 start_bridge_in "$NS_WS" "$WORK/bridge-renumber.log" --relay-only
 mkfifo "$WORK/session.in"
 # shellcheck disable=SC2086
@@ -105,7 +105,7 @@ in_ns "$NS_MACHINE" sysctl -q -w net.ipv4.conf.eth0.promote_secondaries=1
 ip -n "$NS_MACHINE" addr add "$new_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP" src "$new_ip"
 wait_journal_count "Relay $RELAY: the network changed; registering .* again from $new_ip" 1 60
-wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT $new_ip:$TUNNEL_PORT " 10
+wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT $new_ip:$TUNNEL_PORT " 60
 [ "$(ws_ssh "$NS_WS" 'echo during' 2>"$WORK/ssh.err")" = during ] ||
 	fail "ssh through the relay after the new address came failed: $(cat "$WORK/ssh.err")"
 echo go >&7
@@ -118,7 +118,7 @@ wait "$session_pid" || rc=$?
 # relay path still works (the waiters already left from the new address).
 ip -n "$NS_MACHINE" addr del "$MACHINE_IP/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP" src "$new_ip"
-wait_qr_addresses "$new_ip:$TUNNEL_PORT " 10
+wait_qr_addresses "$new_ip:$TUNNEL_PORT " 60
 [ "$(ws_ssh "$NS_WS" 'echo renumbered' 2>"$WORK/ssh.err")" = renumbered ] ||
 	fail "ssh through the relay after the old address went failed: $(cat "$WORK/ssh.err")"
 # Renumbered at once, without overlap (a new lease): the waiters' address
@@ -134,7 +134,7 @@ ip -n "$NS_MACHINE" addr del "$new_ip/24" dev eth0
 ip -n "$NS_MACHINE" addr add "$third_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP"
 wait_journal_count "Relay $RELAY: the network changed; registering .* again from $third_ip" 1 60
-wait_qr_addresses "$third_ip:$TUNNEL_PORT " 10
+wait_qr_addresses "$third_ip:$TUNNEL_PORT " 60
 no_stale() {
 	stale=$(in_ns "$NS_ROUTER" conntrack -L -p tcp -s "$new_ip" --dport "$RELAY_PORT" 2>/dev/null | grep -c ESTABLISHED || true)
 	[ "$stale" = 0 ]
