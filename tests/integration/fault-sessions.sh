@@ -84,6 +84,7 @@ grep -q forked "$WORK/fork.out" || fail "the shell did not fork a thousand child
 pgid=$(sed -n 's/^PGID=//p' "$WORK/fork.out")
 # Once, if the test ends before it does: the group's number is free again
 # after, maybe another's by the time the test ends.
+# shellcheck disable=SC2034 # read by the at_cleanup string
 pgid_killed=""
 at_cleanup '[ -n "$pgid_killed" ] || kill -KILL -- -$pgid'
 children=$(pgrep -g "$pgid" | wc -l)
@@ -91,6 +92,7 @@ children=$(pgrep -g "$pgid" | wc -l)
 phase fork 5
 end_ssh "$fork_ssh"
 kill -KILL -- "-$pgid"
+# shellcheck disable=SC2034 # read by the at_cleanup string
 pgid_killed=1
 
 # 2. Output as fast as the session can carry it, read by the client.
