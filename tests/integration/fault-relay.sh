@@ -14,7 +14,7 @@ REREGISTER_MAX=8
 RECOVERY_NOTIFY_SOCKET="$WORK/notify"
 STATUS="$WORK/status.txt"
 bg python3 "$srcdir/tests/integration/notify-listen.py" "$RECOVERY_NOTIFY_SOCKET" "$STATUS"
-wait_until 60 "notify-listen.py's socket" test -S "$RECOVERY_NOTIFY_SOCKET" || fail "notify-listen.py did not start within 60 s"
+wait_until 120 "notify-listen.py's socket" test -S "$RECOVERY_NOTIFY_SOCKET" || fail "notify-listen.py did not start within 120 s"
 start_recovery
 
 last_status() { tail -n 1 "$STATUS" 2>/dev/null; }

@@ -22,7 +22,7 @@ CAPTURE="$srcdir/tests/integration/pty-capture.py"
 # The console: a pseudo-terminal, mounted (in this namespace only) on a
 # name of its own in /dev, where the daemon looks for consoles.
 bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/console.out" 24 80
-wait_until 60 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 60 s"
+wait_until 120 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 120 s"
 CONSOLE="ttyKF$$"
 touch "/dev/$CONSOLE" || fail "cannot create /dev/$CONSOLE"
 at_cleanup "rm -f /dev/$CONSOLE"

@@ -115,12 +115,15 @@ port_open() { # PORT
 }
 
 wait_port() { # PORT [SECONDS]
-	wait_until "${2:-60}" "127.0.0.1:$1 to listen" port_open "$1" ||
-		fail "nothing listens on 127.0.0.1:$1 after ${2:-60} s"
+	wait_until "${2:-120}" "127.0.0.1:$1 to listen" port_open "$1" ||
+		fail "nothing listens on 127.0.0.1:$1 after ${2:-120} s"
 }
 
+# The default deadlines are for a program's start on a loaded machine:
+# python3 (through pyenv's shims here) once took 32 s to print its first
+# line under make -j4 check in both builds beside a CPU hog.
 wait_log() { # FILE PATTERN [SECONDS]
-	wait_log_count "$1" "$2" 1 "${3:-60}"
+	wait_log_count "$1" "$2" 1 "${3:-120}"
 }
 
 log_count_reached() { # FILE PATTERN COUNT

@@ -42,7 +42,7 @@ show() { # EXPECTED-EXIT WHAT [OPTIONS]
 }
 
 bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/pty.out" 24 80
-wait_until 60 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 60 s"
+wait_until 120 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 120 s"
 PTY=$(cat "$WORK/pty-name")
 stty -F "$PTY" rows 24 cols 80
 

@@ -25,7 +25,7 @@ sessions_before=$(grep -c "Session .* opened" "$WORK/recovery.log" || true)
 bg python3 "$srcdir/tests/integration/relay-camper.py" --relay-port "$RELAY_PORT" $channel_args \
 	--side "$DAEMON_SIDE" --per-channel 3 --duration 600 --ready "$WORK/camp1.ready" >"$WORK/camp1.json"
 camper=$LAST_PID
-wait_until 60 "the camper to be ready" test -e "$WORK/camp1.ready" || fail "the camper was not ready within 60 s"
+wait_until 120 "the camper to be ready" test -e "$WORK/camp1.ready" || fail "the camper was not ready within 120 s"
 ok=0 interfered=0
 for i in 1 2 3 4 5 6; do
 	rc=0
@@ -63,7 +63,7 @@ PY
 bg python3 "$srcdir/tests/integration/relay-camper.py" --relay-port "$RELAY_PORT" $channel_args \
 	--per-channel 1 --duration 600 --ready "$WORK/camp2.ready" --progress "$WORK/camp2.pairings" >"$WORK/camp2.json"
 camper=$LAST_PID
-wait_until 60 "the camper to be ready" test -e "$WORK/camp2.ready" || fail "the camper was not ready within 60 s"
+wait_until 120 "the camper to be ready" test -e "$WORK/camp2.ready" || fail "the camper was not ready within 120 s"
 # Until it has paired with the daemon's waiters a good many times.
 paired_enough() { [ "$(cat "$WORK/camp2.pairings" 2>/dev/null || echo 0)" -ge 8 ]; }
 wait_until 120 "8 pairings of the camper with the daemon's waiters" paired_enough ||

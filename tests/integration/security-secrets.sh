@@ -30,7 +30,7 @@ for d in /run/systemd /run/log /var/log/journal; do
 done
 mkdir -p /run/systemd/journal
 bg "$JOURNALD"
-wait_until 60 "journald's stream socket" test -S /run/systemd/journal/stdout || fail "journald did not start within 60 s"
+wait_until 120 "journald's stream socket" test -S /run/systemd/journal/stdout || fail "journald did not start within 120 s"
 bg journalctl -f -o short --no-pager >"$WORK/journal.log" 2>&1
 journal_exec="$(command -v python3) $srcdir/tests/integration/journal-exec.py"
 
