@@ -139,11 +139,24 @@ wait_log_count() { # FILE PATTERN COUNT SECONDS
 		fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
 }
 
+# When PID started (clock ticks since boot, field 22 of /proc/PID/stat).
+proc_start() { # PID
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo "${20}"
+}
+
 # Whether PID has ended: no such process, or a zombie whose threads have
 # all exited (its parent has not reaped it yet). A zombie thread-group
 # leader with a thread still alive (a core being written) has not ended.
-process_gone() { # PID
+# With START (proc_start before the signal), a process that got the PID
+# since (pid_max 32768 wraps within minutes on a busy machine) is not it.
+process_gone() { # PID [START]
 	[ -e "/proc/$1" ] || return 0
+	[ -z "${2:-}" ] || [ "$(proc_start "$1")" = "$2" ] || return 0
 	grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || return 1
 	[ "$(grep -s '^Threads:' "/proc/$1/status" | tr -dc 0-9)" -le 1 ] 2>/dev/null
 }

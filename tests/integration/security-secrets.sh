@@ -152,15 +152,17 @@ cores_possible=0
 ls "$WORK/cores" | grep -q "^core" && cores_possible=1
 rm -f "$WORK"/cores/core*
 if [ "$cores_possible" = 1 ]; then
+	helper_start=$(proc_start "$helper" || true)
+	bridge_start=$(proc_start "$bridge_arg" || true)
 	for p in "$helper" "$bridge_arg"; do
 		kill -ABRT "$p"
 	done
 	# On a loaded machine (64 sessions of another test beside it) a
 	# process once took about 10 s from SIGABRT to its end, and once more
 	# than 30 s to be reaped: the zombie counts as ended.
-	for p in "$helper" "$bridge_arg"; do
-		wait_until 180 "SIGABRT to end $p" process_gone "$p" ||
-			fail "SIGABRT did not end $p within 180 s: $(grep -E '^(Name|State|Threads|SigBlk|SigIgn|SigCgt)' "/proc/$p/status" 2>/dev/null | tr '\n' ' ')"
+	for p in "$helper:$helper_start" "$bridge_arg:$bridge_start"; do
+		wait_until 180 "SIGABRT to end ${p%%:*}" process_gone "${p%%:*}" "${p#*:}" ||
+			fail "SIGABRT did not end ${p%%:*} within 180 s: $(grep -E '^(Name|State|Threads|SigBlk|SigIgn|SigCgt)' "/proc/${p%%:*}/status" 2>/dev/null | tr '\n' ' ')"
 	done
 fi
 
@@ -172,9 +174,10 @@ note_secrets
 [ "$(ssh_relay 'echo ok')" = ok ] || fail "no session after rotate"
 
 if [ "$cores_possible" = 1 ]; then
+	daemon_start=$(proc_start "$daemon" || true)
 	kill -ABRT "$daemon"
 	# All its threads gone: a core file, had it been written, is complete.
-	wait_until 180 "SIGABRT to end the daemon" process_gone "$daemon" ||
+	wait_until 180 "SIGABRT to end the daemon" process_gone "$daemon" "$daemon_start" ||
 		fail "the daemon survived SIGABRT for 180 s: $(grep -E '^(Name|State|Threads)' "/proc/$daemon/status" 2>/dev/null | tr '\n' ' ')"
 	cores=$(ls "$WORK/cores" | grep "^core" || true)
 	[ -z "$cores" ] || fail "SIGABRT left core files: $cores ($(file "$WORK"/cores/core* 2>/dev/null | head -n 3))"
