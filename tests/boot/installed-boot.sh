@@ -44,12 +44,8 @@ for u in sysinit.target local-fs.target multi-user.target; do
 done
 failed=$(nspawn_run systemctl list-units --failed --plain --no-legend)
 [ -z "$failed" ] || fail "units failed in recovery mode: $failed"
-i=0
-until nspawn_run journalctl -u kairos-recovery --no-pager 2>/dev/null | grep -q "kairos-recovery started"; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || fail "the journal has no 'kairos-recovery started' line"
-	sleep 0.2
-done
+daemon_started() { nspawn_run journalctl -u kairos-recovery --no-pager 2>/dev/null | grep -q "kairos-recovery started"; }
+wait_until 60 "'kairos-recovery started' in the journal" daemon_started || fail "the journal has no 'kairos-recovery started' line after 60 s"
 status=$(nspawn_run systemctl show -p StatusText --value kairos-recovery)
 case "$status" in "Waiting for bridge"*) ;; *) fail "the status line is '$status'" ;; esac
 pass "booted into kairos-recovery.target: daemon, socket, journal active, nothing of the root file system started; status '$status'"

@@ -69,17 +69,12 @@ boot() { # NAME INITRD QEMU-NETWORK-OPTIONS...
 }
 
 # Until the last complete screen matches PATTERN (grep -E); SECONDS bound.
+screen_shows() { # PATTERN WHAT
+	kill -0 "$QEMU_PID" 2>/dev/null || boot_fail "qemu ended while waiting for $2: $(tail -n 3 "$WORK"/qemu-*.out)"
+	python3 "$FRAME" "$SERIAL" >"$WORK/screen.txt" 2>/dev/null && grep -qE -- "$1" "$WORK/screen.txt"
+}
 wait_screen() { # PATTERN SECONDS WHAT
-	local i=0
-	while :; do
-		kill -0 "$QEMU_PID" 2>/dev/null || boot_fail "qemu ended while waiting for $3: $(tail -n 3 "$WORK"/qemu-*.out)"
-		if python3 "$FRAME" "$SERIAL" >"$WORK/screen.txt" 2>/dev/null && grep -qE -- "$1" "$WORK/screen.txt"; then
-			return 0
-		fi
-		i=$((i + 1))
-		[ "$i" -lt $(($2 * 2)) ] || boot_fail "no $3 on the serial console within $2 s"
-		sleep 0.5
-	done
+	wait_until "$2" "$3 on the serial console" screen_shows "$1" "$3" || boot_fail "no $3 on the serial console within $2 s"
 }
 
 # The QR code of a recent complete screen, as a picture, read by zbarimg.
@@ -158,12 +153,8 @@ pw=$(sed -n 's/.*SSH access password is //p' "$WORK/bridge-relay.log")
 cmd=$(printed_ssh_command "$WORK/bridge-relay.log")
 # shellcheck disable=SC2086
 sshpass -p "$pw" $cmd -o StrictHostKeyChecking=yes -o ConnectTimeout=120 reboot >"$WORK/reboot.out" 2>&1 || true
-i=0
-while kill -0 "$QEMU_PID" 2>/dev/null; do
-	i=$((i + 1))
-	[ "$i" -lt 240 ] || boot_fail "qemu still runs 120 s after 'reboot' in the session: $(cat "$WORK/reboot.out")"
-	sleep 0.5
-done
+qemu_ended() { ! kill -0 "$QEMU_PID" 2>/dev/null; }
+wait_until 120 "qemu to end after 'reboot'" qemu_ended || boot_fail "qemu still runs 120 s after 'reboot' in the session: $(cat "$WORK/reboot.out")"
 echo "# reboot from the session ended qemu after $(elapsed "$t") s; first boot took $(elapsed "$BOOT_T0") s in all"
 kill -TERM "$BRIDGE_PID" 2>/dev/null || true
 wait "$BRIDGE_PID" 2>/dev/null || true

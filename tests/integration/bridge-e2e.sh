@@ -19,9 +19,9 @@ start_bridge() { # LOG ARGS...
 	local log=$1
 	shift
 	LISTEN_PORT=$(free_port)
-	bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$LISTEN_PORT" --timeout 30 "$@" >"$log" 2>&1
+	bg "$BRIDGE" --qr-code-image "$RUN/qr.png" --listen "127.0.0.1:$LISTEN_PORT" --timeout 60 "$@" >"$log" 2>&1
 	BRIDGE_PID=$LAST_PID
-	wait_log "$log" "SSH server reachable at" 40
+	wait_log "$log" "SSH server reachable at" 90
 }
 
 start_bridge "$WORK/bridge.log" --direct "127.0.0.1:$TUNNEL_PORT"
@@ -36,7 +36,20 @@ case "$cmd" in "ssh -p $LISTEN_PORT -o HostKeyAlias=kairos-"*" -o UserKnownHosts
 out=$(sshpass -p "$pw" $cmd -o StrictHostKeyChecking=yes 'echo first try' 2>"$WORK/ssh.err") ||
 	fail "the printed ssh command failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "first try" ] || fail "the printed ssh command said '$out'"
-grep -q "via direct" "$WORK/bridge.log" || fail "the direct path was not used with the daemon on loopback"
+# On a loaded machine the direct path may not finish its handshake within
+# its head start (250 ms): the relay is tried then, and may rightly win.
+# Such a bridge says nothing of the preference: another is started (5 in
+# all). A direct path that does not work still fails.
+tries=1
+while ! grep -q "via direct" "$WORK/bridge.log"; do
+	grep -q "trying relay" "$WORK/bridge.log" && [ "$tries" -lt 5 ] ||
+		fail "the direct path was not used with the daemon on loopback"
+	echo "# the head start ran out (loaded machine), another bridge: $(grep "reachable at" "$WORK/bridge.log")" >&2
+	kill -INT "$BRIDGE_PID"
+	wait "$BRIDGE_PID" || true
+	tries=$((tries + 1))
+	start_bridge "$WORK/bridge.log" --direct "127.0.0.1:$TUNNEL_PORT"
+done
 kill -INT "$BRIDGE_PID"
 rc=0; wait "$BRIDGE_PID" || rc=$?
 [ "$rc" = 0 ] || fail "Ctrl-C ended the bridge with $rc, expected 0"

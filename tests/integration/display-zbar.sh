@@ -78,8 +78,7 @@ for form in vt auto; do
 	rm -f "$WORK/pty-name"
 	bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/pty-$form.out" 24 80
 	cap=$LAST_PID
-	for _ in $(seq 50); do [ -s "$WORK/pty-name" ] && break; sleep 0.1; done
-	[ -s "$WORK/pty-name" ] || fail "pty-capture.py did not start"
+	wait_until 120 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 120 s"
 	"$KD" console --form $form "$(cat "$WORK/pty-name")" "$WORK/typical" 2>"$WORK/console-$form.log" ||
 		fail "the console writer did not get its frame onto the terminal ($form)"
 	sleep 0.3

@@ -31,8 +31,8 @@ nspawn_run systemctl is-active -q kairos-recovery.service || fail_journal "kairo
 password=$(nspawn_run "$recovery" show | sed -n 's/^Password: *//p')
 [ -n "$password" ] || fail_journal "kairos-recovery show printed no password"
 nspawn_run cat /run/kairos-recovery/token >"$WORK/token"
-for _ in $(seq 100); do grep -q -- "$password" "$WORK/nspawn.log" && break; sleep 0.1; done
-grep -q -- "$password" "$WORK/nspawn.log" || fail_journal "the console does not show the password"
+wait_until 60 "the password on the console" grep -q -- "$password" "$WORK/nspawn.log" ||
+	fail_journal "the console does not show the password"
 echo "[127.0.0.1]:2222 $(nspawn_run cut -d' ' -f1,2 /run/kairos-recovery/host_ed25519_key.pub)" >"$WORK/known_hosts"
 ssh_in() {
 	in_net sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o StrictHostKeyChecking=yes \
@@ -54,10 +54,10 @@ PIDS="$PIDS $exec_ssh"
 ssh_in 'trap "" HUP TERM; echo "STUB""BORN=$$"; while :; do sleep 1; done' >"$WORK/stubborn.out" 2>&1 &
 stubborn_ssh=$!
 PIDS="$PIDS $stubborn_ssh"
-for _ in $(seq 300); do
-	grep -q SHELLPID= "$WORK/tty.out" && grep -q BGPID= "$WORK/exec.out" && grep -q STUBBORN= "$WORK/stubborn.out" && break
-	sleep 0.1
-done
+sessions_started() {
+	grep -q SHELLPID= "$WORK/tty.out" && grep -q BGPID= "$WORK/exec.out" && grep -q STUBBORN= "$WORK/stubborn.out"
+}
+wait_until 90 "the three sessions to start" sessions_started || true
 shell=$(sed -n 's/.*SHELLPID=\([0-9]*\).*/\1/p' "$WORK/tty.out" | head -n 1)
 bgchild=$(sed -n 's/.*BGPID=\([0-9]*\).*/\1/p' "$WORK/exec.out" | head -n 1)
 stubborn=$(sed -n 's/.*STUBBORN=\([0-9]*\).*/\1/p' "$WORK/stubborn.out" | head -n 1)
@@ -102,18 +102,22 @@ PIDS="$PIDS $hammer"
 sleep 1 # connections before the kill too
 
 screen_before=$(wc -c <"$WORK/nspawn.log")
-t0=$(date +%s.%N)
+# CLOCK_MONOTONIC, the clock of systemd's timestamps (no time namespace).
+t0=$(python3 -c 'import time; print(int(time.monotonic() * 1000000))')
 nspawn_run kill -KILL "$main_before"
 main_after=$main_before
-for _ in $(seq 300); do
+restarted() {
 	main_after=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
 	[ "$main_after" != 0 ] && [ "$main_after" != "$main_before" ] &&
-		nspawn_run systemctl is-active -q kairos-recovery && break
-	sleep 0.1
-done
-gap=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-[ "$main_after" != "$main_before" ] && [ "$main_after" != 0 ] || fail_journal "systemd did not restart the killed daemon within 30 s"
-awk -v g="$gap" 'BEGIN { exit !(g <= 10) }' || fail_journal "the daemon was back only ${gap} s after it was killed (at most 10 s)"
+		nspawn_run systemctl is-active -q kairos-recovery
+}
+wait_until 120 "systemd to restart the killed daemon" restarted ||
+	fail_journal "systemd did not restart the killed daemon within 120 s"
+# How soon it was back, by systemd's own clock (when it started the new
+# process), not by how fast this loop got to see it on a loaded machine.
+started=$(nspawn_run systemctl show -p ExecMainStartTimestampMonotonic --value kairos-recovery)
+gap=$(awk -v a="$t0" -v b="$started" 'BEGIN { printf "%.1f", (b - a) / 1000000 }')
+awk -v g="$gap" 'BEGIN { exit !(g > 0 && g <= 10) }' || fail_journal "the daemon was back only ${gap} s after it was killed (at most 10 s)"
 sleep 1 # connections after the restart too
 touch "$WORK/hammer.stop"
 wait "$hammer" || fail_journal "the connect() hammer failed"
@@ -126,24 +130,25 @@ read -r ok refused other slowest <"$WORK/hammer.out"
 cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail_journal "the restarted daemon has another token"
 [ "$(nspawn_run "$recovery" show | sed -n 's/^Password: *//p')" = "$password" ] ||
 	fail "the restarted daemon shows another password"
-for _ in $(seq 100); do tail -c +"$((screen_before + 1))" "$WORK/nspawn.log" | grep -q -- "$password" && break; sleep 0.1; done
-tail -c +"$((screen_before + 1))" "$WORK/nspawn.log" | grep -q -- "$password" ||
+password_shown_again() { tail -c +"$((screen_before + 1))" "$WORK/nspawn.log" | grep -q -- "$password"; }
+wait_until 60 "the password on the console again" password_shown_again ||
 	fail "after the restart the console does not show the same password"
 
 # The killed daemon's sessions are over, with nothing left behind.
 left=""
-for _ in $(seq 150); do
+victims_gone() {
+	local p
 	left=""
 	for p in $victims; do
 		nspawn_run test -d "/proc/$p" && left="$left $p"
 	done
-	[ -z "$left" ] && break
-	sleep 0.2
-done
-[ -z "$left" ] || fail_journal "processes of the killed daemon's sessions still run 30 s later:$(for p in $left; do echo -n " [$(nspawn_run ps -o pid=,args= -p "$p")]"; done)"
-timeout 30 tail --pid="$tty_ssh" -f /dev/null || fail_journal "the interactive ssh did not end with its session"
-timeout 30 tail --pid="$exec_ssh" -f /dev/null || fail_journal "the command's ssh did not end with its session"
-timeout 30 tail --pid="$stubborn_ssh" -f /dev/null || fail_journal "the stubborn job's ssh did not end with its session"
+	[ -z "$left" ]
+}
+wait_until 90 "the killed daemon's sessions to end" victims_gone ||
+	fail_journal "processes of the killed daemon's sessions still run 90 s later:$(for p in $left; do echo -n " [$(nspawn_run ps -o pid=,args= -p "$p")]"; done)"
+timeout 90 tail --pid="$tty_ssh" -f /dev/null || fail_journal "the interactive ssh did not end with its session"
+timeout 90 tail --pid="$exec_ssh" -f /dev/null || fail_journal "the command's ssh did not end with its session"
+timeout 90 tail --pid="$stubborn_ssh" -f /dev/null || fail_journal "the stubborn job's ssh did not end with its session"
 
 out=$(ssh_in 'echo back; systemctl is-active kairos-recovery' 2>"$WORK/ssh.err") || fail_journal "no ssh after the restart: $(cat "$WORK/ssh.err")"
 [ "$out" = "$(printf 'back\nactive')" ] || fail_journal "after the restart the shell said '$out'"

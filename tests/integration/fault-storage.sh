@@ -22,8 +22,7 @@ CAPTURE="$srcdir/tests/integration/pty-capture.py"
 # The console: a pseudo-terminal, mounted (in this namespace only) on a
 # name of its own in /dev, where the daemon looks for consoles.
 bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/console.out" 24 80
-for _ in $(seq 50); do [ -s "$WORK/pty-name" ] && break; sleep 0.1; done
-[ -s "$WORK/pty-name" ] || fail "pty-capture.py did not start"
+wait_until 120 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 120 s"
 CONSOLE="ttyKF$$"
 touch "/dev/$CONSOLE" || fail "cannot create /dev/$CONSOLE"
 at_cleanup "rm -f /dev/$CONSOLE"
@@ -38,12 +37,12 @@ run_case() {
 	shift
 	: >"$WORK/console.out"
 	start_recovery_daemon "Console=" "Console=$CONSOLE"
-	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/$CONSOLE" 10
+	wait_log "$WORK/recovery.log" "Showing the recovery screen on /dev/$CONSOLE" 60
 	for w in "$@"; do
 		grep -q -- "$w" "$WORK/recovery.log" || fail "$name: the daemon did not warn '$w'"
 	done
 	# The QR code on the console, read as a camera would.
-	for _ in $(seq 100); do grep -q "Password" "$WORK/console.out" && break; sleep 0.1; done
+	wait_until 60 "the password on the console" grep -q "Password" "$WORK/console.out" || true
 	screen="$WORK/$name-screen.txt"
 	cp "$WORK/console.out" "$screen"
 	png="$WORK/$name-screen.png"

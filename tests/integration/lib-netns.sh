@@ -101,19 +101,15 @@ netns_can_connect() { # NS ADDR PORT SECONDS
 }
 
 netns_wait_port() { # NS ADDR PORT SECONDS
-	local i=0
-	until netns_can_connect "$1" "$2" "$3" 2; do
-		i=$((i + 1))
-		[ "$i" -lt $(($4 * 10)) ] || fail "nothing listens on $2:$3 in $1 after $4 s"
-		sleep 0.1
-	done
+	wait_until "$4" "$2:$3 to listen in $1" netns_can_connect "$1" "$2" "$3" 2 ||
+		fail "nothing listens on $2:$3 in $1 after $4 s"
 }
 
 # The real transit relay in its namespace, on the "Internet".
 netns_start_relay() {
 	bg ip netns exec "$NS_RELAY" twist3 transitrelay --port="tcp:$RELAY_PORT:interface=$RELAY_IP" >"$WORK/relay.log" 2>&1
 	RELAY_PID=$LAST_PID
-	netns_wait_port "$NS_RELAY" "$RELAY_IP" "$RELAY_PORT" 30
+	netns_wait_port "$NS_RELAY" "$RELAY_IP" "$RELAY_PORT" 60
 }
 
 # The daemon's status line (what systemctl status shows).
@@ -121,14 +117,14 @@ machine_status() {
 	nspawn_run systemctl show -p StatusText --value kairos-recovery
 }
 
-wait_status() { # PATTERN SECONDS: until the status line matches (case pattern)
-	local i=0
+status_matches() { # PATTERN
 	# shellcheck disable=SC2254
-	until case "$(machine_status)" in $1) true ;; *) false ;; esac; do
-		i=$((i + 1))
-		[ "$i" -lt $(($2 * 5)) ] || fail "the status line did not become '$1' within $2 s: '$(machine_status)'; the daemon's journal ends: $(machine_journal | tail -n 8)"
-		sleep 0.2
-	done
+	case "$(machine_status)" in $1) true ;; *) false ;; esac
+}
+
+wait_status() { # PATTERN SECONDS: until the status line matches (case pattern)
+	wait_until "$2" "the status line '$1'" status_matches "$1" ||
+		fail "the status line did not become '$1' within $2 s: '$(machine_status)'; the daemon's journal ends: $(machine_journal | tail -n 8)"
 }
 
 # The journal of the daemon in the container, as text.
@@ -137,13 +133,13 @@ machine_journal() {
 }
 
 # Until PATTERN has appeared COUNT times in the daemon's journal.
+journal_count_reached() { # PATTERN COUNT
+	[ "$(machine_journal | grep -c -- "$1")" -ge "$2" ]
+}
+
 wait_journal_count() { # PATTERN COUNT SECONDS
-	local i=0
-	until [ "$(machine_journal | grep -c -- "$1")" -ge "$2" ]; do
-		i=$((i + 1))
-		[ "$i" -lt $(($3 * 5)) ] || fail "\"$1\" did not appear $2 time(s) in the daemon's journal within $3 s; it ends: $(machine_journal | tail -n 8)"
-		sleep 0.2
-	done
+	wait_until "$3" "\"$1\" x$2 in the daemon's journal" journal_count_reached "$1" "$2" ||
+		fail "\"$1\" did not appear $2 time(s) in the daemon's journal within $3 s; it ends: $(machine_journal | tail -n 8)"
 }
 
 # The daemon's qr.png, as a photo of the screen would carry it, in FILE.
@@ -162,7 +158,7 @@ netns_boot_machine() {
 	nspawn_boot "$NS_PREFIX" --network-namespace-path="/run/netns/$NS_MACHINE" "${NSPAWN_BINDS[@]}"
 	nspawn_run systemctl start kairos-recovery.target ||
 		fail "systemctl start kairos-recovery.target failed: $(nspawn_run journalctl -u kairos-recovery -n 20 --no-pager)"
-	wait_status "Waiting for bridge · relay $RELAY connected · 0 sessions" 30
+	wait_status "Waiting for bridge · relay $RELAY connected · 0 sessions" 60
 	PASSWORD=$(nspawn_run "$KAIROS_RECOVERY" show | sed -n 's/^Password: *//p')
 	[ -n "$PASSWORD" ] || fail "kairos-recovery show printed no password in the container"
 	MACHINE_HOSTNAME=$(nspawn_run hostname)

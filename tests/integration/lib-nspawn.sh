@@ -33,7 +33,7 @@ nspawn_build_root() {
 # nspawn_boot NAME [nspawn options...]: boots the container in the background
 # and sets NSPAWN_PID (nspawn) and NSPAWN_INIT (the container's PID 1).
 nspawn_boot() {
-	local name=$1 i=0
+	local name=$1
 	shift
 	nspawn_build_root
 	NSPAWN_NAME=$name
@@ -48,21 +48,22 @@ nspawn_boot() {
 	NSPAWN_INIT=""
 	# The container's PID 1 is nspawn's child once it has exec'd systemd
 	# (before that, the child is a copy of nspawn).
-	while [ -z "$NSPAWN_INIT" ]; do
-		NSPAWN_INIT=$(pgrep -P "$NSPAWN_PID" -x systemd | head -n 1 || true)
-		i=$((i + 1))
-		[ "$i" -lt 300 ] || fail "the container did not start in 30 s (see nspawn.log)"
-		[ -n "$NSPAWN_INIT" ] || sleep 0.1
-	done
+	wait_until 120 "the container's PID 1" nspawn_find_init ||
+		fail "the container did not start in 120 s (see nspawn.log)"
 	# systemctl answers once PID 1 has set up its private socket.
-	i=0
-	until nsenter -t "$NSPAWN_INIT" -a systemctl is-system-running --wait >"$WORK/nspawn-state" 2>&1 ||
-		grep -q "degraded\|running" "$WORK/nspawn-state"; do
-		i=$((i + 1))
-		[ "$i" -lt 120 ] || fail "the container's systemd did not come up in 60 s: $(cat "$WORK/nspawn-state")"
-		sleep 0.5
-	done
+	wait_until 180 "the container's systemd" nspawn_system_up ||
+		fail "the container's systemd did not come up in 180 s: $(cat "$WORK/nspawn-state")"
 	at_cleanup nspawn_stop
+}
+
+nspawn_find_init() {
+	NSPAWN_INIT=$(pgrep -P "$NSPAWN_PID" -x systemd | head -n 1 || true)
+	[ -n "$NSPAWN_INIT" ]
+}
+
+nspawn_system_up() {
+	nsenter -t "$NSPAWN_INIT" -a systemctl is-system-running --wait >"$WORK/nspawn-state" 2>&1 ||
+		grep -q "degraded\|running" "$WORK/nspawn-state"
 }
 
 nspawn_run() { # CMD... inside the container

@@ -47,7 +47,7 @@ start_recovery_daemon() {
 		${RECOVERY_NOTIFY_SOCKET:+-E NOTIFY_SOCKET="$RECOVERY_NOTIFY_SOCKET"} \
 		${RECOVERY_WRAPPER:-} "$RECOVERY" --config "$WORK/recovery.conf" >"$WORK/recovery.log" 2>&1
 	RECOVERY_PID=$LAST_PID
-	wait_port "$TUNNEL_PORT"
+	wait_port "$TUNNEL_PORT" 120
 	# systemd-socket-activate starts the program at the first connection.
 	(exec 3<>"/dev/tcp/127.0.0.1/$TUNNEL_PORT") 2>/dev/null || true
 	wait_log "$log" "kairos-recovery started"
@@ -78,7 +78,7 @@ ssh_plain() { # ssh over the opt-in plain SSH socket
 ssh_tunnel() {
 	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
 		-o HostKeyAlias=kairos-recovery -o ConnectTimeout=30 \
-		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-relay --no-token-addresses --direct 127.0.0.1:$TUNNEL_PORT --timeout 20" \
+		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-relay --no-token-addresses --direct 127.0.0.1:$TUNNEL_PORT --timeout 60" \
 		root@recovery "$@"
 }
 
@@ -86,26 +86,26 @@ ssh_tunnel() {
 ssh_relay() {
 	sshpass -p "$PASSWORD" ssh -o UserKnownHostsFile="$KNOWN_HOSTS" -o StrictHostKeyChecking=yes \
 		-o HostKeyAlias=kairos-recovery -o ConnectTimeout=30 \
-		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-token-addresses --timeout 20" \
+		-o ProxyCommand="$TUNNEL initiate --token-file $RUN/token --no-token-addresses --timeout 60" \
 		root@recovery "$@"
 }
 
 # Prints the session helper of the session that runs COMMAND (exactly, as
 # pgrep -x -f matches it): the daemon's child above it, through a shell that
-# did not exec the command. Waits up to 20 s for it; fails (1) without one.
-wait_helper_of() { # DAEMON_PID COMMAND
+# did not exec the command. Waits up to 60 s for it; fails (1) without one.
+helper_of() { # DAEMON_PID COMMAND
 	local pid parent
-	for _ in $(seq 200); do
-		for pid in $(pgrep -x -f "$2"); do
-			while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
-				parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
-				[ "$parent" = "$1" ] && { echo "$pid"; return 0; }
-				pid=$parent
-			done
+	for pid in $(pgrep -x -f "$2"); do
+		while [ -n "$pid" ] && [ "$pid" -gt 1 ]; do
+			parent=$(ps -o ppid= -p "$pid" | tr -d ' ')
+			[ "$parent" = "$1" ] && { echo "$pid"; return 0; }
+			pid=$parent
 		done
-		sleep 0.1
 	done
 	return 1
+}
+wait_helper_of() { # DAEMON_PID COMMAND
+	wait_until 60 "the helper of '$2'" helper_of "$1" "$2"
 }
 
 # The ssh command kairos-bridge printed in LOG.

@@ -19,7 +19,12 @@ at_cleanup() {
 
 cleanup() {
 	eval "$AT_CLEANUP" 2>/dev/null || true
+	# Only what is still our child: a process that ended long ago has left
+	# its PID free, and with pid_max at 32768 a busy machine (make -j4
+	# check) hands it to another process within minutes, once to another
+	# test's shell, whose EXIT trap then removed its scratch folder under it.
 	for p in $PIDS; do
+		[ "$(ps -o ppid= -p "$p" 2>/dev/null | tr -d ' ')" = "$$" ] || continue
 		kill "$p" 2>/dev/null || true
 	done
 	for p in $PIDS; do
@@ -81,28 +86,104 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-wait_port() { # PORT [SECONDS]
-	local i=0 limit=$((${2:-20} * 10))
-	while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
-		i=$((i + 1))
-		[ "$i" -lt "$limit" ] || fail "nothing listens on 127.0.0.1:$1 after ${2:-20} s"
-		sleep 0.1
-	done
+# Microseconds since the epoch (bash's clock, no fork).
+now_us() {
+	local t=${EPOCHREALTIME//[!0-9]/}
+	echo "$((10#$t))"
 }
 
+# Every deadline is wall-clock time, and a wait that took more than half of
+# its deadline says so on stderr (the test's log): .ci/run prints these
+# "slow-wait:" lines at the end, so that the next slow wait is seen before
+# it fails.
+note_slow_wait() { # START_US SECONDS WHAT
+	local took=$(($(now_us) - $1))
+	if [ $((took * 2)) -gt $(($2 * 1000000)) ]; then
+		printf 'slow-wait: %s waited %d.%01d s of its %s s deadline for %s\n' \
+			"$TEST_NAME" $((took / 1000000)) $((took % 1000000 / 100000)) "$2" "$3" >&2
+	fi
+	return 0
+}
+
+# Until COMMAND succeeds (every 0.1 s), for at most SECONDS: the event a test
+# needs, never a fixed sleep. Returns 1 at the deadline (the caller fails
+# with its own message).
+wait_until() { # SECONDS WHAT COMMAND...
+	local limit=$1 what=$2 t0
+	shift 2
+	t0=$(now_us)
+	until "$@"; do
+		if [ $(($(now_us) - t0)) -ge $((limit * 1000000)) ]; then
+			note_slow_wait "$t0" "$limit" "$what (deadline reached)"
+			return 1
+		fi
+		sleep 0.1
+	done
+	note_slow_wait "$t0" "$limit" "$what"
+}
+
+port_open() { # PORT
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+wait_port() { # PORT [SECONDS]
+	wait_until "${2:-120}" "127.0.0.1:$1 to listen" port_open "$1" ||
+		fail "nothing listens on 127.0.0.1:$1 after ${2:-120} s"
+}
+
+# The default deadlines are for a program's start on a loaded machine:
+# python3 (through pyenv's shims here) once took 32 s to print its first
+# line under make -j4 check in both builds beside a CPU hog.
 wait_log() { # FILE PATTERN [SECONDS]
-	wait_log_count "$1" "$2" 1 "${3:-20}"
+	wait_log_count "$1" "$2" 1 "${3:-120}"
+}
+
+log_count_reached() { # FILE PATTERN COUNT
+	local seen
+	# A file not written yet counts as none (grep -c prints nothing then).
+	seen=$(grep -c -- "$2" "$1" 2>/dev/null) || true
+	[ "${seen:-0}" -ge "$3" ]
 }
 
 # Until PATTERN has appeared COUNT times in FILE (a second registration...).
 wait_log_count() { # FILE PATTERN COUNT SECONDS
-	local i=0 limit=$(($4 * 10)) seen
-	# A file not written yet counts as none (grep -c prints nothing then).
-	while seen=$(grep -c -- "$2" "$1" 2>/dev/null) || true; [ "${seen:-0}" -lt "$3" ]; do
-		i=$((i + 1))
-		[ "$i" -lt "$limit" ] || fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
-		sleep 0.1
-	done
+	wait_until "$4" "\"$2\" x$3 in $(basename "$1")" log_count_reached "$1" "$2" "$3" ||
+		fail "\"$2\" did not appear $3 time(s) in $(basename "$1") within $4 s"
+}
+
+# When PID started (clock ticks since boot, field 22 of /proc/PID/stat).
+proc_start() { # PID
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo "${20}"
+}
+
+# Whether PID has ended: no such process, or a zombie whose threads have
+# all exited (its parent has not reaped it yet). A zombie thread-group
+# leader with a thread still alive (a core being written) has not ended.
+# With START (proc_start before the signal), a process that got the PID
+# since (pid_max 32768 wraps within minutes on a busy machine) is not it.
+process_gone() { # PID [START]
+	[ -e "/proc/$1" ] || return 0
+	[ -z "${2:-}" ] || [ "$(proc_start "$1")" = "$2" ] || return 0
+	grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null || return 1
+	[ "$(grep -s '^Threads:' "/proc/$1/status" | tr -dc 0-9)" -le 1 ] 2>/dev/null
+}
+
+# Whether any process has FILE open (a writer not done with it yet).
+file_open_anywhere() { # FILE
+	find /proc/[0-9]*/fd -maxdepth 1 -lname "$1" 2>/dev/null | grep -q .
+}
+
+# Until no process has FILE open any more: what it wrote is complete.
+wait_file_closed() { # FILE SECONDS
+	local f=$1
+	file_closed() { ! file_open_anywhere "$f"; }
+	wait_until "$2" "$(basename "$1") to be closed by its writer" file_closed ||
+		fail "$(basename "$1") is still open after $2 s"
 }
 
 bg() { # run a command in the background, remembered for cleanup
@@ -127,7 +208,9 @@ restart_relay() {
 run_relay() { # LOG
 	bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=127.0.0.1" >"$WORK/$1" 2>&1
 	RELAY_PID=$LAST_PID
-	wait_port "$RELAY_PORT" 30
+	# twist3 (Python, Twisted) once took 32 s to listen under make -j4
+	# check in both builds beside a CPU hog.
+	wait_port "$RELAY_PORT" 120
 }
 
 # A token whose relays are the given ones (never the public default).

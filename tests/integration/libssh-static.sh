@@ -54,7 +54,7 @@ grep -qx 'password: authenticated' "$WORK/probe.out" || fail "no login with the 
 grep -qx 'exec: ok (exit 0)' "$WORK/probe.out" || fail "echo ok did not print ok"
 
 # One connection, authenticated by the password, and the helper ended well.
-wait_log "$WORK/events.log" "^1 authenticated password root$" 10
+wait_log "$WORK/events.log" "^1 authenticated password root$" 60
 [ "$(grep -c '^[0-9]* pid ' "$WORK/events.log")" = 1 ] ||
 	fail "the probe took $(grep -c '^[0-9]* pid ' "$WORK/events.log") connections, expected 1"
 helpers_done

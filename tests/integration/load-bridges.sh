@@ -12,7 +12,7 @@
 need sha256sum
 
 N=20
-TIME_MAX=120
+TIME_MAX=$(load_time_bound 120)
 
 start_recovery
 daemon=$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)
@@ -32,12 +32,12 @@ for i in $(seq $N); do
 	mode="--direct 127.0.0.1:$TUNNEL_PORT"
 	[ $((i % 2)) = 0 ] && mode=--relay-only
 	port=$(free_port)
-	"$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" $mode --timeout 60 >"$WORK/bridge-$i.log" 2>&1 &
+	"$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" $mode --timeout 180 >"$WORK/bridge-$i.log" 2>&1 &
 	bridges="$bridges $!"
 done
 PIDS="$PIDS $bridges"
 for i in $(seq $N); do
-	wait_log "$WORK/bridge-$i.log" "SSH server reachable" 90
+	wait_log "$WORK/bridge-$i.log" "SSH server reachable" 200
 done
 reachable=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 relayed=$(grep -l "SSH server reachable at .* (via relay" "$WORK"/bridge-*.log | wc -l)

@@ -14,7 +14,7 @@ need sha256sum
 
 N=64
 SIZE_KIB=1024
-TIME_MAX=150
+TIME_MAX=$(load_time_bound 150)
 
 start_recovery # the default limits: MaxStartups=10
 daemon=$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)
@@ -23,8 +23,8 @@ BRIDGE="$builddir/kairos-bridge"
 export XDG_RUNTIME_DIR="$WORK/xdg"
 mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
 port=$(free_port)
-bg "$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" --relay-only --timeout 60 >"$WORK/bridge.log" 2>&1
-wait_log "$WORK/bridge.log" "SSH server reachable" 60
+bg "$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" --relay-only --timeout 120 >"$WORK/bridge.log" 2>&1
+wait_log "$WORK/bridge.log" "SSH server reachable" 150
 cmd=$(printed_ssh_command "$WORK/bridge.log")
 [ -n "$cmd" ] || fail "the bridge printed no ssh command"
 # shellcheck disable=SC2086
@@ -42,7 +42,7 @@ one() { # I: one session, its result in rc-I
 	local i=$1 r="$WORK/remote/$1"
 	# shellcheck disable=SC2086
 	sshpass -p "$PASSWORD" $cmd -o StrictHostKeyChecking=yes -o LogLevel=ERROR -o ConnectTimeout=60 \
-		"touch $r.up; for t in \$(seq 900); do [ \$(ls $WORK/remote | grep -c '\.up\$') -ge $N ] && break; sleep 0.1; done;
+		"touch $r.up; for t in \$(seq 3000); do [ \$(ls $WORK/remote | grep -c '\.up\$') -ge $N ] && break; sleep 0.1; done;
 		 [ \$(ls $WORK/remote | grep -c '\.up\$') -ge $N ] || { echo not all $N logged in >&2; exit 3; };
 		 cat >$r && sha256sum <$r | cut -c1-64 >&2 && cat $r && rm $r" \
 		<"$WORK/data-$i" >"$WORK/back-$i" 2>"$WORK/err-$i" && echo 0 >"$WORK/rc-$i" || echo $? >"$WORK/rc-$i"

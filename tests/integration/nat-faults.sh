@@ -33,13 +33,10 @@ qr_addresses() {
 	"$BRIDGE" --show-token --qr-code-image "$WORK/qr-now.png" | sed -n 's/^address: *//p' | tr '\n' ' '
 }
 
+qr_offers() { [ "$(qr_addresses)" = "$1" ]; }
 wait_qr_addresses() { # EXPECTED SECONDS
-	local i=0
-	until [ "$(qr_addresses)" = "$1" ]; do
-		i=$((i + 1))
-		[ "$i" -lt $(($2 * 4)) ] || fail "the QR code offers '$(qr_addresses)', expected '$1'"
-		sleep 0.25
-	done
+	wait_until "$2" "the QR code to offer $1" qr_offers "$1" ||
+		fail "the QR code offers '$(qr_addresses)', expected '$1'"
 }
 
 # --- The NAT forgets the daemon's connections to the relay.
@@ -58,7 +55,7 @@ fi
 if grep -q "paired with a stale waiter" "$WORK/bridge-flush.log"; then
 	ghost=met
 	# The daemon notices the dead waiter at its next keepalive probe.
-	wait_journal_count "Relay $RELAY lost: the connection was reset" 1 15
+	wait_journal_count "Relay $RELAY lost: the connection was reset" 1 60
 else
 	ghost="not met (a keepalive probe came first)"
 fi
@@ -67,13 +64,13 @@ fi
 stop_bridge
 
 # --- The machine's network cut and restored.
-wait_status "*relay $RELAY connected*" 30
+wait_status "*relay $RELAY connected*" 60
 before=$(connected_count)
 ip -n "$NS_MACHINE" link set eth0 down
 t0=$(now_ms)
-wait_journal_count "Relay $RELAY lost: no route to it" 1 10
+wait_journal_count "Relay $RELAY lost: no route to it" 1 60
 cut_said_ms=$(($(now_ms) - t0))
-wait_status "Waiting for bridge · relay $RELAY not reachable · no address · 0 sessions" 10
+wait_status "Waiting for bridge · relay $RELAY not reachable · no address · 0 sessions" 60
 rc=0
 XDG_RUNTIME_DIR="$WORK/xdg-cut" in_ns "$NS_WS" "$BRIDGE" --qr-code-image "$WORK/qr.png" --timeout 4 >"$WORK/bridge-cut.log" 2>&1 || rc=$?
 [ "$rc" = 69 ] || fail "during the cut the bridge exited with $rc, expected 69 (not reachable): $(tail -n 1 "$WORK/bridge-cut.log")"
@@ -81,9 +78,9 @@ ip -n "$NS_MACHINE" link set eth0 up
 # What DHCP or networkd would do on the link's return.
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP"
 t0=$(now_ms)
-wait_journal_count "Relay $RELAY connected" $((before + 1)) 20
+wait_journal_count "Relay $RELAY connected" $((before + 1)) 60
 back_ms=$(($(now_ms) - t0))
-wait_status "Waiting for bridge · relay $RELAY connected · 0 sessions" 10
+wait_status "Waiting for bridge · relay $RELAY connected · 0 sessions" 60
 start_bridge_in "$NS_WS" "$WORK/bridge-cut-back.log"
 [ "$(ws_ssh "$NS_WS" 'echo after cut' 2>"$WORK/ssh.err")" = "after cut" ] ||
 	fail "ssh after the network came back failed: $(cat "$WORK/ssh.err")"
@@ -92,7 +89,7 @@ stop_bridge
 # --- The machine's address changed. A bridge runs throughout, and a
 # session through the relay stays open across the change.
 new_ip=192.168.77.9
-wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT " 10
+wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT " 60
 start_bridge_in "$NS_WS" "$WORK/bridge-renumber.log" --relay-only
 mkfifo "$WORK/session.in"
 # shellcheck disable=SC2086
@@ -101,14 +98,14 @@ in_ns "$NS_WS" sshpass -p "$PASSWORD" $SSH_CMD 'echo before; read x; echo "after
 session_pid=$!
 PIDS="$PIDS $session_pid"
 exec 7>"$WORK/session.in"
-wait_log "$WORK/session.out" "^before$" 30
+wait_log "$WORK/session.out" "^before$" 60
 # A new address, which the route to the relay then takes (the old one
 # stays a while, as when a DHCP lease is renumbered).
 in_ns "$NS_MACHINE" sysctl -q -w net.ipv4.conf.eth0.promote_secondaries=1
 ip -n "$NS_MACHINE" addr add "$new_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP" src "$new_ip"
-wait_journal_count "Relay $RELAY: the network changed; registering .* again from $new_ip" 1 10
-wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT $new_ip:$TUNNEL_PORT " 10
+wait_journal_count "Relay $RELAY: the network changed; registering .* again from $new_ip" 1 60
+wait_qr_addresses "$MACHINE_IP:$TUNNEL_PORT $new_ip:$TUNNEL_PORT " 60
 [ "$(ws_ssh "$NS_WS" 'echo during' 2>"$WORK/ssh.err")" = during ] ||
 	fail "ssh through the relay after the new address came failed: $(cat "$WORK/ssh.err")"
 echo go >&7
@@ -121,7 +118,7 @@ wait "$session_pid" || rc=$?
 # relay path still works (the waiters already left from the new address).
 ip -n "$NS_MACHINE" addr del "$MACHINE_IP/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP" src "$new_ip"
-wait_qr_addresses "$new_ip:$TUNNEL_PORT " 10
+wait_qr_addresses "$new_ip:$TUNNEL_PORT " 60
 [ "$(ws_ssh "$NS_WS" 'echo renumbered' 2>"$WORK/ssh.err")" = renumbered ] ||
 	fail "ssh through the relay after the old address went failed: $(cat "$WORK/ssh.err")"
 # Renumbered at once, without overlap (a new lease): the waiters' address
@@ -132,17 +129,17 @@ third_ip=192.168.77.10
 # The ssh above is over, but its session helper may still be closing its
 # relay connection from $new_ip: gone with the address, its FIN would never
 # leave and the router would keep that connection, which is no waiter.
-wait_status "*· 0 sessions" 10
+wait_status "*· 0 sessions" 60
 ip -n "$NS_MACHINE" addr del "$new_ip/24" dev eth0
 ip -n "$NS_MACHINE" addr add "$third_ip/24" dev eth0
 ip -n "$NS_MACHINE" route replace default via "$ROUTER_LAN_IP"
-wait_journal_count "Relay $RELAY: the network changed; registering .* again from $third_ip" 1 10
-wait_qr_addresses "$third_ip:$TUNNEL_PORT " 10
-for _ in $(seq 150); do
+wait_journal_count "Relay $RELAY: the network changed; registering .* again from $third_ip" 1 60
+wait_qr_addresses "$third_ip:$TUNNEL_PORT " 60
+no_stale() {
 	stale=$(in_ns "$NS_ROUTER" conntrack -L -p tcp -s "$new_ip" --dport "$RELAY_PORT" 2>/dev/null | grep -c ESTABLISHED || true)
-	[ "$stale" = 0 ] && break
-	sleep 0.1
-done
+	[ "$stale" = 0 ]
+}
+wait_until 60 "the connections from the vanished address to close" no_stale || true
 [ "$stale" = 0 ] || fail "$stale connections from the vanished address $new_ip to the relay are still open at the router: the relay keeps ghost waiters"
 slowest=0
 for i in 1 2 3; do

@@ -77,9 +77,20 @@ stop_bridge
 relay_done=$(($(date +%s) - started))
 
 # A workstation on the machine's LAN: the same QR code, the direct path.
+# On a loaded machine the direct path may not finish its handshake within
+# its head start (250 ms): the relay is tried then, and may rightly win.
+# Such a bridge says nothing of the preference: another is started (5 in
+# all). A direct path that does not work still fails.
 start_bridge_in "$NS_LANWS" "$WORK/bridge-lan.log"
-grep -q "SSH server reachable at 127.0.0.1:$BRIDGE_PORT (via direct $MACHINE_IP:$TUNNEL_PORT)" "$WORK/bridge-lan.log" ||
-	fail "the bridge on the LAN did not take the direct path: $(grep reachable "$WORK/bridge-lan.log")"
+tries=1
+until grep -q "SSH server reachable at 127.0.0.1:$BRIDGE_PORT (via direct $MACHINE_IP:$TUNNEL_PORT)" "$WORK/bridge-lan.log"; do
+	grep -q "trying relay" "$WORK/bridge-lan.log" && [ "$tries" -lt 5 ] ||
+		fail "the bridge on the LAN did not take the direct path: $(grep reachable "$WORK/bridge-lan.log")"
+	echo "# the head start ran out (loaded machine), another bridge: $(grep "reachable at" "$WORK/bridge-lan.log")" >&2
+	stop_bridge
+	tries=$((tries + 1))
+	start_bridge_in "$NS_LANWS" "$WORK/bridge-lan.log"
+done
 out=$(ws_ssh "$NS_LANWS" 'echo direct' 2>"$WORK/ssh.err") ||
 	fail "the printed ssh command failed on the LAN: $(cat "$WORK/ssh.err")"
 [ "$out" = direct ] || fail "over the direct path the shell said '$out'"

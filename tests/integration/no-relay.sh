@@ -16,15 +16,15 @@ out=$("$BRIDGE" --token-file "$RUN/token" --show-token 2>&1) || fail "--show-tok
 grep -q '^relay: *none (direct only)' <<<"$out" || fail "--show-token does not say that there is no relay: $out"
 
 rc=0
-"$BRIDGE" --token-file "$RUN/token" --relay-only --timeout 30 >"$WORK/relay-only.log" 2>&1 || rc=$?
+"$BRIDGE" --token-file "$RUN/token" --relay-only --timeout 60 >"$WORK/relay-only.log" 2>&1 || rc=$?
 [ "$rc" = 64 ] || fail "--relay-only with a no-relay token exited $rc, expected 64 (usage): $(cat "$WORK/relay-only.log")"
 grep -q "waits at no relay" "$WORK/relay-only.log" || fail "--relay-only did not say why: $(cat "$WORK/relay-only.log")"
 
 # The direct path only: no relay is tried, so the progress never names one.
 port=$(free_port)
-bg "$BRIDGE" --token-file "$RUN/token" --direct "127.0.0.1:$TUNNEL_PORT" --listen "127.0.0.1:$port" --timeout 30 \
+bg "$BRIDGE" --token-file "$RUN/token" --direct "127.0.0.1:$TUNNEL_PORT" --listen "127.0.0.1:$port" --timeout 60 \
 	>"$WORK/bridge.log" 2>&1
-wait_log "$WORK/bridge.log" "SSH server reachable at" 40
+wait_log "$WORK/bridge.log" "SSH server reachable at" 90
 grep -q "via direct" "$WORK/bridge.log" || fail "the bridge did not say it went direct: $(cat "$WORK/bridge.log")"
 ! grep -q "trying relay\|via relay" "$WORK/bridge.log" || fail "the bridge tried a relay for a no-relay token: $(grep "relay " "$WORK/bridge.log")"
 out=$(sshpass -p "$PASSWORD" ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -p "$port" \

@@ -46,8 +46,7 @@ show() { # EXPECTED-EXIT WHAT [OPTIONS]; $AS runs it (setpriv ...)
 }
 
 bg python3 "$CAPTURE" "$WORK/pty-name" "$WORK/pty.out" 24 80
-for _ in $(seq 50); do [ -s "$WORK/pty-name" ] && break; sleep 0.1; done
-[ -s "$WORK/pty-name" ] || fail "pty-capture.py did not start"
+wait_until 120 "pty-capture.py's terminal" test -s "$WORK/pty-name" || fail "pty-capture.py did not start within 120 s"
 PTY=$(cat "$WORK/pty-name")
 stty -F "$PTY" rows 24 cols 80
 
@@ -81,13 +80,12 @@ PLYMOUTHD=$LAST_PID
 # A stopped plymouthd would not die of lib.sh's SIGTERM, and its wait would
 # hang: let it go on first, whatever ends the test.
 trap 'kill -CONT "$PLYMOUTHD" 2>/dev/null || true; cleanup' EXIT INT TERM
-for _ in $(seq 100); do plymouth --ping && break; sleep 0.1; done
-plymouth --ping || fail "plymouthd did not answer within 10 s"
+wait_until 60 "plymouthd to answer" plymouth --ping || fail "plymouthd did not answer within 60 s"
 # What plymouth-start.service does at boot.
 plymouth show-splash || fail "plymouth show-splash failed"
 
 show 0 "with plymouthd"
-wait_log "$WORK/pty.out" "Remote recovery: password $PASSWORD. Esc shows the QR code." 10
+wait_log "$WORK/pty.out" "Remote recovery: password $PASSWORD. Esc shows the QR code." 60
 
 # plymouthd answers NAK to anyone but root: that answer is read as a refusal.
 AS="setpriv --reuid=65534 --regid=65534 --clear-groups" show 1 "with plymouthd, not as root"
@@ -103,7 +101,8 @@ kill -CONT "$PLYMOUTHD"
 [ "$took" -lt 5000 ] || fail "with plymouthd stopped it took $took ms"
 
 plymouth quit || true
-for _ in $(seq 50); do plymouth --ping || break; sleep 0.1; done
+plymouthd_gone() { ! plymouth --ping; }
+wait_until 60 "plymouthd to quit" plymouthd_gone || fail "plymouthd did not quit within 60 s"
 show 2 "after plymouthd quit"
 
 if grep -q -- "$PASSWORD" "$WORK/show.log"; then

@@ -15,7 +15,9 @@ start_recovery "PlainSSH=yes" "MaxStartups=20" "AuthTimeoutSec=3"
 daemon=$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)
 [ -n "$daemon" ] || fail "cannot find the daemon's process"
 [ "$(ssh_tunnel 'echo warm')" = warm ] || fail "no session before the abuse"
-sleep 1
+# Idle: the warm-up session's helper has ended.
+no_children() { [ "$(pgrep -P "$daemon" | wc -l)" = 0 ]; }
+wait_until 60 "the warm-up session's helper to end" no_children || true
 fds_idle=$(ls "/proc/$daemon/fd" | wc -l)
 kids_idle=$(pgrep -P "$daemon" | wc -l)
 
@@ -83,7 +85,7 @@ PIDS="$PIDS $!"
 victim=$(wait_helper_of "$daemon" "sleep 37") || fail "no session helper running 'sleep 37' to crash"
 # SIGKILL: the sanitizer build turns SIGSEGV into an orderly exit.
 kill -KILL "$victim"
-wait_log "$WORK/recovery.log" "helper killed by" 10
+wait_log "$WORK/recovery.log" "helper killed by" 60
 kill -0 "$daemon" 2>/dev/null || fail "a crashing session helper took the daemon with it"
 if grep -q "Relay .* lost" "$WORK/recovery.log"; then
 	fail "a crashing session helper cost the relay registration"
@@ -94,10 +96,10 @@ grep -q "Showing the recovery screen" "$WORK/recovery.log" || fail "the screen w
 [ "$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)" = "$daemon" ] || fail "the daemon was restarted"
 
 # Helpers are gone once their connections are (auth timeout 3 s).
-for _ in $(seq 100); do
-	[ "$(pgrep -P "$daemon" | wc -l)" -le "$kids_idle" ] && [ "$(ls "/proc/$daemon/fd" | wc -l)" -le "$fds_idle" ] && break
-	sleep 0.1
-done
+back_to_idle() {
+	[ "$(pgrep -P "$daemon" | wc -l)" -le "$kids_idle" ] && [ "$(ls "/proc/$daemon/fd" | wc -l)" -le "$fds_idle" ]
+}
+wait_until 120 "the daemon to be back to idle" back_to_idle || true
 fds=$(ls "/proc/$daemon/fd" | wc -l)
 kids=$(pgrep -P "$daemon" | wc -l)
 [ "$fds" -le "$fds_idle" ] || fail "the daemon holds $fds file descriptors, $fds_idle when idle: a leak"

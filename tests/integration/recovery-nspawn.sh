@@ -33,7 +33,8 @@ need twist3
 RELAY_PORT=$(free_port)
 RELAY="tcp:$host_ip:$RELAY_PORT"
 bg twist3 transitrelay --port="tcp:$RELAY_PORT:interface=$host_ip" >"$WORK/relay.log" 2>&1
-for _ in $(seq 300); do (exec 3<>"/dev/tcp/$host_ip/$RELAY_PORT") 2>/dev/null && break; sleep 0.1; done
+relay_listens() { (exec 3<>"/dev/tcp/$host_ip/$RELAY_PORT") 2>/dev/null; }
+wait_until 60 "the relay to listen" relay_listens || fail "the relay did not listen on $host_ip:$RELAY_PORT within 60 s"
 
 printf '[Recovery]\nRelay=%s\nConsole=null\nHostKey=\n' "$RELAY" >"$WORK/etc-kairos/recovery.conf"
 
@@ -41,11 +42,11 @@ nspawn_boot "kairos-$$" --network-namespace-path="/run/netns/$ns" "${NSPAWN_BIND
 nspawn_run systemctl enable kairos-recovery-ssh.socket >/dev/null 2>&1 || fail "cannot enable the plain SSH socket"
 nspawn_run systemctl start kairos-recovery.target || fail "systemctl start kairos-recovery.target failed: $(nspawn_run journalctl -u kairos-recovery -n 20 --no-pager)"
 nspawn_run systemctl is-active -q kairos-recovery.service || fail "kairos-recovery.service is not active"
-for _ in $(seq 100); do
+relay_connected() {
 	status=$(nspawn_run systemctl show -p StatusText --value kairos-recovery)
-	case "$status" in *"relay $RELAY connected"*) break ;; esac
-	sleep 0.1
-done
+	case "$status" in *"relay $RELAY connected"*) true ;; *) false ;; esac
+}
+wait_until 90 "the status 'relay connected'" relay_connected || true
 case "$status" in
 "Waiting for bridge · relay $RELAY connected · 0 sessions") ;;
 *) fail "status line is '$status'" ;;
@@ -65,11 +66,11 @@ out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o Co
 	fail "ssh to the container's plain SSH socket failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "$(printf 'active\nroot')" ] || fail "the container's shell said '$out'"
 out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o HostKeyAlias=kairos-recovery \
-	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-relay --timeout 20" root@recovery 'echo tunnel ok' \
+	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-relay --timeout 60" root@recovery 'echo tunnel ok' \
 	2>"$WORK/ssh.err") || fail "ssh through the tunnel (direct) failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "tunnel ok" ] || fail "through the tunnel the shell said '$out'"
 out=$(sshpass -p "$password" ssh -o UserKnownHostsFile="$WORK/known_hosts" -o HostKeyAlias=kairos-recovery \
-	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-token-addresses --timeout 20" root@recovery \
+	-o ProxyCommand="$TUNNEL initiate --token-file $WORK/token --no-token-addresses --timeout 60" root@recovery \
 	'echo relay ok' 2>"$WORK/ssh.err") || fail "ssh through the relay failed: $(cat "$WORK/ssh.err")"
 [ "$out" = "relay ok" ] || fail "through the relay the shell said '$out'"
 
@@ -110,12 +111,13 @@ cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail "the r
 
 pid_before=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
 nspawn_run systemctl kill -s KILL kairos-recovery
-for _ in $(seq 100); do
+pid_after=$pid_before
+restarted() {
 	pid_after=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
 	[ "$pid_after" != 0 ] && [ "$pid_after" != "$pid_before" ] &&
-		nspawn_run systemctl is-active -q kairos-recovery && break
-	sleep 0.1
-done
+		nspawn_run systemctl is-active -q kairos-recovery
+}
+wait_until 120 "systemd to restart the killed daemon" restarted || true
 [ "$pid_after" != "$pid_before" ] && [ "$pid_after" != 0 ] || fail "systemd did not restart the killed daemon"
 cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail "the restarted daemon shows another token"
 [ "$(nspawn_run "$recovery" show | sed -n 's/^Password: *//p')" = "$password" ] ||

@@ -27,10 +27,12 @@ import time
 
 lock = threading.Lock()
 stats = {"pairings": 0, "bytes_read": 0, "plaintext": [], "waits": [], "refused": 0}
+progress = None  # --progress: a file that holds the pairings so far
 
 
-def camp(port, channel, side, markers, stop, after, paired_file, n_channels):
+def camp(port, channel, side, markers, stop, asked_once, after, paired_file, n_channels):
     line = ("please relay %s for side %s\n" % (channel, side) if side else "please relay %s\n" % channel).encode()
+    first = True
     while not stop.is_set():
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -40,6 +42,9 @@ def camp(port, channel, side, markers, stop, after, paired_file, n_channels):
         try:
             s.sendall(line)
             asked = time.monotonic()
+            if first:
+                asked_once.release()
+                first = False
             s.settimeout(0.5)
             reply = b""
             while not stop.is_set() and not reply.endswith(b"\n"):
@@ -58,6 +63,10 @@ def camp(port, channel, side, markers, stop, after, paired_file, n_channels):
             with lock:
                 stats["pairings"] += 1
                 stats["waits"].append(round(now - asked, 3))
+                if progress:
+                    with open(progress + ".tmp", "w") as f:
+                        f.write("%d\n" % stats["pairings"])
+                    os.replace(progress + ".tmp", progress)
                 if paired_file and stats["pairings"] >= n_channels and not os.path.exists(paired_file):
                     open(paired_file, "w").close()
             if after == "close":
@@ -114,17 +123,24 @@ def main():
     ap.add_argument("--ready", help="a file created once every camper has sent its request")
     ap.add_argument("--after-pair", choices=["probe", "silent", "close"], default="probe")
     ap.add_argument("--paired", help="a file created once there were as many pairings as channels")
+    ap.add_argument("--progress", help="a file that holds the number of pairings so far")
     a = ap.parse_args()
+    global progress
+    progress = a.progress
     stop = threading.Event()
     markers = [m.encode() for m in a.marker]
     threads = []
+    # Released once by each request sent: ready when every camper has
+    # asked once (not after a guess of how long that takes).
+    asked = threading.Semaphore(0)
     for ch in a.channel:
         for _ in range(a.per_channel):
-            t = threading.Thread(target=camp, args=(a.relay_port, ch, a.side, markers, stop, a.after_pair, a.paired,
-                                                    len(a.channel)), daemon=True)
+            t = threading.Thread(target=camp, args=(a.relay_port, ch, a.side, markers, stop, asked, a.after_pair,
+                                                    a.paired, len(a.channel)), daemon=True)
             t.start()
             threads.append(t)
-    time.sleep(0.5)
+    for _ in threads:
+        asked.acquire(timeout=60)
     if a.ready:
         open(a.ready, "w").close()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

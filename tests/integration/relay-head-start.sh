@@ -7,7 +7,9 @@
 #   gets through;
 # - a direct address that refuses the connection lets the relay start at once.
 # The bounds leave room for a loaded machine; the gaps are measured between
-# the progress lines as they arrive, the median of three.
+# the progress lines as they arrive, the median of five: a reader that is
+# scheduled late on one line shortens or lengthens that one gap, and the
+# median is not moved by two such.
 . "$(dirname "$0")/lib.sh"
 
 start_relay
@@ -30,7 +32,7 @@ time.sleep(600)" >"$WORK/hole.log" 2>&1
 wait_log "$WORK/hole.log" full
 refused=$(free_port)
 
-# Runs initiators against DIRECT; prints the median of three gaps, in ms,
+# Runs initiators against DIRECT; prints the median of five gaps, in ms,
 # from "trying direct" to "trying relay", each read unbuffered as it comes
 # (two lines in one read count as 0), then the three; and checks that the
 # relay carried each line.
@@ -62,7 +64,7 @@ def once():
         sys.exit("no tunnel through the relay (stdout %r):\n%s" % (out, text))
     return (t_relay - t_direct) * 1000
 
-gaps = [once() for _ in range(3)]
+gaps = [once() for _ in range(5)]
 print("%.0f" % statistics.median(gaps), " ".join("%.0f" % g for g in gaps))
 PY
 }
@@ -70,10 +72,11 @@ PY
 out=$(gap "127.0.0.1:$hole") || fail "silently dropping direct address: $out"
 g=${out%% *}
 echo "# silent drop: relay tried $g ms after direct (median of: ${out#* })"
-[ "$g" -ge 80 ] || fail "the relay started $g ms after the direct attempt: the direct path got no head start"
+# No head start at all reads as a few ms; about 100 is expected.
+[ "$g" -ge 50 ] || fail "the relay started $g ms after the direct attempt: the direct path got no head start"
 [ "$g" -le 220 ] || fail "the relay started $g ms after a silently dropping direct attempt, expected about 100 (not the full 250 ms head start)"
 out=$(gap "127.0.0.1:$refused") || fail "refusing direct address: $out"
 g=${out%% *}
 echo "# refused: relay tried $g ms after direct (median of: ${out#* })"
 [ "$g" -le 80 ] || fail "the relay started $g ms after the direct attempt was refused, expected at once"
-pass "direct silently dropped: relay after about 100 ms and through; direct refused: relay at once (medians of 3)"
+pass "direct silently dropped: relay after about 100 ms and through; direct refused: relay at once (medians of 5)"

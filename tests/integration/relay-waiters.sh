@@ -14,7 +14,7 @@ wait_log "$WORK/respond.log" "Waiting on 4 of 4 relay slots"
 
 max=0
 for i in 1 2 3 4 5 6; do
-	out=$(echo "r$i" | timeout 30 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 20 2>>"$WORK/initiate.log") ||
+	out=$(echo "r$i" | timeout 90 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 60 2>>"$WORK/initiate.log") ||
 		fail "initiator $i failed while waiters were being replaced"
 	[ "$out" = "got r$i" ] || fail "initiator $i got '$out'"
 	n=$(ss -Htn state established "( dport = :$RELAY_PORT )" | wc -l)
@@ -26,13 +26,13 @@ done
 
 kill "$RELAY_PID"
 wait "$RELAY_PID" 2>/dev/null || true
-wait_log "$WORK/respond.log" "Relay $RELAY lost" 10
+wait_log "$WORK/respond.log" "Relay $RELAY lost" 60
 sleep 1
 restart_relay
 start=$(date +%s)
-wait_log_count "$WORK/respond.log" "Relay $RELAY connected" 2 15
+wait_log_count "$WORK/respond.log" "Relay $RELAY connected" 2 60
 took=$(( $(date +%s) - start ))
-out=$(echo after | timeout 30 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 20 2>>"$WORK/initiate.log") ||
+out=$(echo after | timeout 90 "$TUNNEL" initiate --token-file "$WORK/token" --timeout 60 2>>"$WORK/initiate.log") ||
 	fail "no initiator got through after the relay restarted"
 [ "$out" = "got after" ] || fail "after the restart the initiator got '$out'"
 pass "6 of 6 through replacing waiters (at most $max relay connections); re-registered ${took}s after the relay restarted"

@@ -14,10 +14,12 @@ wait_log "$WORK/respond.log" "Waiting on 4 of 4 relay slots"
 
 start=$(date +%s)
 rc=0
-echo x | timeout 30 "$TUNNEL" initiate --token-file "$WORK/wrong" --timeout 4 >"$WORK/out" 2>"$WORK/initiate.log" || rc=$?
+echo x | timeout 60 "$TUNNEL" initiate --token-file "$WORK/wrong" --timeout 4 >"$WORK/out" 2>"$WORK/initiate.log" || rc=$?
 took=$(( $(date +%s) - start ))
 [ "$rc" = 69 ] || fail "a wrong secret through the relay exited with $rc, expected 69 (not reachable)"
-[ "$took" -le 10 ] || fail "giving up took $took s for a 4 s timeout"
+# At its 4 s timeout, not at timeout(1)'s 60 s: the rest is room for the
+# program's start on a loaded machine.
+[ "$took" -le 20 ] || fail "giving up took $took s for a 4 s timeout"
 grep -q "Not reachable" "$WORK/initiate.log" || fail "no 'Not reachable' message for the wrong secret"
 grep -q "waiting for the recovery machine at the relay" "$WORK/initiate.log" ||
 	fail "the message does not say it was waiting at the relay"

@@ -32,8 +32,8 @@ for i in $(seq 4000); do echo "$out_marker $i"; done >"$WORK/output.txt"
 { for i in $(seq 4000); do echo "$up_marker $i"; done; head -c 256K /dev/urandom; } >"$WORK/up.bin"
 { for i in $(seq 4000); do echo "$down_marker $i"; done; head -c 256K /dev/urandom; } >"$WORK/down.bin"
 
-start_bridge relay.log --token-file "$RUN/token" --relay-only --timeout 30
-wait_log "$WORK/relay.log" "SSH server reachable" 40
+start_bridge relay.log --token-file "$RUN/token" --relay-only --timeout 60
+wait_log "$WORK/relay.log" "SSH server reachable" 90
 out=$(ssh_bridge relay.log "echo $cmd_marker >/dev/null; cat $WORK/output.txt" 2>"$WORK/ssh.err") ||
 	fail "the session through the relay failed: $(cat "$WORK/ssh.err")"
 [ "$(printf '%s\n' "$out" | grep -c "^$out_marker ")" = 4000 ] || fail "the command's output did not arrive whole"
@@ -116,8 +116,8 @@ direct_proxy=$(free_port)
 bg python3 "$srcdir/tests/integration/tamper-proxy.py" --listen "$direct_proxy" --upstream "$TUNNEL_PORT" \
 	--record "$WORK/direct-wire" >"$WORK/direct-proxy.log" 2>&1
 wait_port "$direct_proxy"
-start_bridge direct.log --token-file "$RUN/token" --direct-only --direct "127.0.0.1:$direct_proxy" --timeout 30
-wait_log "$WORK/direct.log" "SSH server reachable" 40
+start_bridge direct.log --token-file "$RUN/token" --direct-only --direct "127.0.0.1:$direct_proxy" --timeout 60
+wait_log "$WORK/direct.log" "SSH server reachable" 90
 ssh_bridge direct.log "cat $WORK/output.txt" >/dev/null 2>"$WORK/ssh.err" || fail "the direct session failed: $(cat "$WORK/ssh.err")"
 kill "$BRIDGE_PID"
 wait "$BRIDGE_PID" 2>/dev/null || true

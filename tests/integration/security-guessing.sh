@@ -59,7 +59,7 @@ done
 rm -f "$WORK/attacking"
 elapsed=$(($(date +%s) - start))
 for g in 1 2 3 4 5 6 7 8; do
-	for _ in $(seq 300); do [ -e "$WORK/guesser-$g.count" ] && break; sleep 0.2; done
+	wait_until 120 "guesser $g to stop" test -e "$WORK/guesser-$g.count" || true
 done
 cat "$WORK"/guesser-*.err >"$WORK/guessers.err"
 grep -q GUESSED "$WORK/guessers.err" && fail "a guesser logged in"

@@ -18,8 +18,8 @@ start_relay_proxy --tamper "${SECURITY_TAMPER_SEED:-$$}" --min 4096 --max 204800
 start_recovery
 head -c 512K /dev/urandom >"$WORK/up.bin"
 head -c 512K /dev/urandom >"$WORK/down.bin"
-start_bridge bridge.log --token-file "$RUN/token" --relay-only --timeout 30
-wait_log "$WORK/bridge.log" "SSH server reachable" 40
+start_bridge bridge.log --token-file "$RUN/token" --relay-only --timeout 60
+wait_log "$WORK/bridge.log" "SSH server reachable" 90
 
 integrity_errors() {
 	cat "$WORK/recovery.log" "$WORK/bridge.log" |
@@ -45,10 +45,8 @@ for i in $(seq "$SESSIONS"); do
 	if grep -qi "corrupt\|message authentication code\|bad packet\|padding\|packet length\|invalid packet" "$WORK/err.$i"; then
 		fail "session $i: corrupted bytes reached ssh: $(cat "$WORK/err.$i")"
 	fi
-	for _ in $(seq 100); do
-		[ "$(integrity_errors)" -gt "$before" ] && break
-		sleep 0.1
-	done
+	more_errors() { [ "$(integrity_errors)" -gt "$before" ]; }
+	wait_until 60 "an integrity error logged" more_errors || true
 	[ "$(integrity_errors)" -gt "$before" ] || fail "session $i ended without an integrity error logged: $(tail -n 3 "$WORK/bridge.log")"
 	# The shell may have been ended before it opened its file.
 	touch -a "$WORK/got.$i"

@@ -39,7 +39,7 @@ refused_everywhere() { # TOKEN-FILE WHAT
 	grep -q "The token was rejected: direct 127.0.0.1:$TUNNEL_PORT: answered, but does not hold this token's secret" \
 		"$WORK/$what-direct.log" || fail "$what on the direct port: $(tail -n 1 "$WORK/$what-direct.log")"
 	[ ! -s "$WORK/out" ] || fail "$what on the direct port: the bridge received bytes"
-	wait_log "$WORK/recovery.log" "Tunnel from direct 127.0.0.1:[0-9]* not established: the peer does not hold this token's secret" 10
+	wait_log "$WORK/recovery.log" "Tunnel from direct 127.0.0.1:[0-9]* not established: the peer does not hold this token's secret" 60
 
 	password=$("$BRIDGE" --token-file "$token" --show-token | sed -n 's/^password: *//p')
 	[ -n "$password" ] && [ "$password" != "$PASSWORD" ] || fail "$what: no password of its own"
@@ -49,7 +49,7 @@ refused_everywhere() { # TOKEN-FILE WHAT
 	[ "$rc" = 255 ] || fail "$what's password on the plain SSH socket: ssh exited $rc, expected 255"
 	grep -q "Permission denied" "$WORK/$what-ssh.err" || fail "$what's password: $(cat "$WORK/$what-ssh.err")"
 	[ ! -s "$WORK/out" ] || fail "$what's password reached a shell"
-	wait_log "$WORK/recovery.log" "authentication failed (password root) from ssh 127.0.0.1" 10
+	wait_log "$WORK/recovery.log" "authentication failed (password root) from ssh 127.0.0.1" 60
 
 	[ "$(grep -c "Session .* opened" "$WORK/recovery.log" || true)" = "$opened_before" ] ||
 		fail "$what opened a session: $(grep "opened" "$WORK/recovery.log" | tail -n 1)"
@@ -61,7 +61,7 @@ refused_everywhere "$WORK/wrong" "a wrong token"
 
 cp "$RUN/token" "$WORK/old-token"
 RUNTIME_DIRECTORY="$RUN" "$RECOVERY" --config "$WORK/recovery.conf" rotate >/dev/null || fail "kairos-recovery rotate failed"
-wait_log "$WORK/recovery.log" "Token rotated" 10
+wait_log "$WORK/recovery.log" "Token rotated" 60
 read_state
 cmp -s "$RUN/token" "$WORK/old-token" && fail "rotate kept the token"
 refused_everywhere "$WORK/old-token" "the old token"

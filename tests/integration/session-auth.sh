@@ -22,7 +22,7 @@ wait_log "$WORK/events.log" "^1 auth-failed password alice$" 5
 grep -q "^1 authenticated" "$WORK/events.log" && fail "alice was let in"
 who=$(sssh root@kairos-test 'id -un' </dev/null) || fail "login as root with the password failed"
 [ "$who" = root ] || fail "the session runs as $who, expected root"
-wait_log "$WORK/events.log" "^2 authenticated password root$" 5
+wait_log "$WORK/events.log" "^2 authenticated password root$" 60
 
 # The password as a person types it off a screen: capitals, no dashes,
 # spaces instead (the same forgiveness as the token's).
@@ -74,12 +74,16 @@ n=$(last_with "closed too many authentication failures")
 # A client that connects and says nothing is dropped at auth_timeout (8 s).
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 start=$(date +%s)
-timeout 20 cat <&5 >"$WORK/silent.out" || fail "the silent connection was not closed within 20 s"
+timeout 60 cat <&5 >"$WORK/silent.out" || fail "the silent connection was not closed within 60 s"
 took=$(($(date +%s) - start))
 exec 5<&-
 grep -q "^SSH-2.0-" "$WORK/silent.out" || fail "no SSH banner before the close"
-[ "$took" -ge 7 ] && [ "$took" -le 12 ] || fail "the silent connection was closed after $took s, expected about 8"
-wait_log "$WORK/events.log" " closed key exchange timeout$" 5
+# Not before the timeout (measured from the connect, before the helper's
+# clock starts); after it by at most what a loaded machine adds to the
+# helper's start (ASan, make -j4 check): a timeout in the wrong unit, or
+# none, still fails.
+[ "$took" -ge 7 ] && [ "$took" -le 30 ] || fail "the silent connection was closed after $took s, expected about 8"
+wait_log "$WORK/events.log" " closed key exchange timeout$" 60
 
 # A client that completes the key exchange but never authenticates.
 cat >"$WORK/askpass-slow" <<'EOF'
@@ -91,7 +95,7 @@ rc=0
 SSH_ASKPASS="$WORK/askpass-slow" SSH_ASKPASS_REQUIRE=force DISPLAY=:0 timeout 60 \
 	ssh -F "$WORK/ssh_config" kairos-test true </dev/null 2>/dev/null || rc=$?
 [ "$rc" = 255 ] || fail "an idle client gave exit $rc, expected 255"
-wait_log "$WORK/events.log" " closed authentication timeout$" 5
+wait_log "$WORK/events.log" " closed authentication timeout$" 60
 
 # No authorized_keys configured: publickey is not even offered.
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/userkey"
@@ -124,11 +128,11 @@ keyssh() { # KEY ARGS...
 }
 out=$(keyssh "$WORK/userkey" kairos-test 'echo key-ok' </dev/null) || fail "login with the authorized key failed"
 [ "$out" = key-ok ] || fail "login with the authorized key: \"$out\""
-wait_log "$WORK/events.log" " authenticated publickey root$" 5
+wait_log "$WORK/events.log" " authenticated publickey root$" 60
 rc=0
 keyssh "$WORK/otherkey" kairos-test true </dev/null 2>/dev/null || rc=$?
 [ "$rc" = 255 ] || fail "an unlisted key gave exit $rc, expected 255"
-wait_log "$WORK/events.log" " auth-failed publickey root$" 5
+wait_log "$WORK/events.log" " auth-failed publickey root$" 60
 rc=0
 keyssh "$WORK/restricted" kairos-test true </dev/null 2>/dev/null || rc=$?
 [ "$rc" = 255 ] || fail "a key listed with options gave exit $rc, expected 255 (options cannot be enforced)"
@@ -145,20 +149,23 @@ mv "$WORK/events.log" "$WORK/events-2.log"
 echo "not a key" >"$WORK/badkey"
 bg "$LAUNCH" serve --helper "$HELPER" --token-file "$WORK/token" --hostkey "$WORK/badkey" \
 	>"$WORK/events.log" 2>"$WORK/helper.log"
-wait_log "$WORK/events.log" "^listening " 10
+wait_log "$WORK/events.log" "^listening " 60
 port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/events.log")
 timeout 30 ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	-p "$port" root@127.0.0.1 true </dev/null 2>/dev/null && fail "ssh succeeded with an unusable host key"
-wait_log "$WORK/events.log" "^1 closed host key unusable$" 10
-wait_log "$WORK/events.log" "^1 exit 1$" 10
+wait_log "$WORK/events.log" "^1 closed host key unusable$" 60
+wait_log "$WORK/events.log" "^1 exit 1$" 60
 printf 'transport ssh\nhostkey %s\n' "$WORK/hostkey" >"$WORK/nosecret.conf"
 bg "$LAUNCH" serve --helper "$HELPER" --config-file "$WORK/nosecret.conf" --listen 127.0.0.1:0 \
 	>"$WORK/events-3.log" 2>"$WORK/helper-3.log"
-wait_log "$WORK/events-3.log" "^listening " 10
+wait_log "$WORK/events-3.log" "^listening " 60
 port=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/events-3.log")
-(exec 6<>"/dev/tcp/127.0.0.1/$port"; sleep 1) || true
-wait_log "$WORK/events-3.log" "^1 closed bad configuration$" 10
-wait_log "$WORK/events-3.log" "^1 exit 1$" 10
+# The connection stays open until the helper has judged it (not for a
+# second, a guess of how long the helper takes to start).
+exec 6<>"/dev/tcp/127.0.0.1/$port"
+wait_log "$WORK/events-3.log" "^1 closed bad configuration$" 60
+exec 6<&-
+wait_log "$WORK/events-3.log" "^1 exit 1$" 60
 grep -q "no secret" "$WORK/helper-3.log" || fail "the helper did not say the secret was missing"
 
 pass "password as root only (alice refused), wrong password, max tries with delays, deadlines, public keys, bad setups"

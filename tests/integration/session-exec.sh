@@ -23,7 +23,7 @@ sssh kairos-test 'echo out; echo err >&2; exit 7' >"$WORK/out" 2>"$WORK/err" || 
 [ "$rc" = 7 ] || fail "exit status $rc, expected 7 (stderr: $(cat "$WORK/err"))"
 [ "$(cat "$WORK/out")" = out ] || fail "stdout is \"$(cat "$WORK/out")\", expected exactly \"out\""
 [ "$(cat "$WORK/err")" = err ] || fail "stderr is \"$(cat "$WORK/err")\", expected exactly \"err\""
-wait_log "$WORK/events.log" "^1 authenticated password root$" 5
+wait_log "$WORK/events.log" "^1 authenticated password root$" 60
 for code in 0 1 255; do
 	rc=0
 	sssh kairos-test "exit $code" </dev/null || rc=$?
@@ -99,12 +99,16 @@ diff -u "$WORK/env.want" "$WORK/env" >&2 || fail "the session environment is not
 sssh kairos-test 'cat /proc/$$/environ | tr "\0" "\n"; cat /proc/$$/cmdline | tr "\0" " "' </dev/null \
 	>"$WORK/session-env"
 [ -s "$WORK/session-env" ] || fail "could not read the session's environment"
-sssh kairos-test 'sleep 3' </dev/null &
+# A session that lasts until its helper has been read (not a guess of how
+# long that takes); its helper is the one whose start is logged next.
+started=$(grep -c '^[0-9]* pid ' "$WORK/events.log" || true)
+sssh kairos-test "until [ -e '$WORK/sleeper.done' ]; do sleep 0.1; done" </dev/null &
 sleeper=$!
-sleep 1
+wait_log_count "$WORK/events.log" '^[0-9]* pid ' $((started + 1)) 60
 helper=$(grep '^[0-9]* pid ' "$WORK/events.log" | tail -n 1 | cut -d' ' -f3)
 tr '\0' '\n' <"/proc/$helper/environ" >"$WORK/helper-env" || fail "cannot read the helper's environment"
 tr '\0' ' ' <"/proc/$helper/cmdline" >"$WORK/helper-cmdline"
+touch "$WORK/sleeper.done"
 wait "$sleeper"
 for f in session-env helper-env helper-cmdline; do
 	for s in "$PASSWORD" "$SECRET_HEX" "$(cat "$WORK/token")"; do
@@ -139,12 +143,7 @@ before=$(grep -c ' authenticated ' "$WORK/events.log")
 sshpass -f "$WORK/password" ssh -F "$WORK/ssh_config" -o ControlMaster=yes -o ControlPath="$WORK/mux" -N \
 	kairos-test >"$WORK/master.log" 2>&1 &
 master=$!
-i=0
-while [ ! -S "$WORK/mux" ]; do
-	i=$((i + 1))
-	[ "$i" -lt 100 ] || fail "the multiplexing master did not start"
-	sleep 0.1
-done
+wait_until 60 "the multiplexing master" test -S "$WORK/mux" || fail "the multiplexing master did not start within 60 s"
 for i in 1 2 3 4; do
 	timeout 60 ssh -F "$WORK/ssh_config" -o ControlPath="$WORK/mux" kairos-test "cat; exit $i" \
 		<"$WORK/small" >"$WORK/mux.$i" &
@@ -165,9 +164,14 @@ for i in 1 2 3 4 5 6; do
 done
 timeout 30 ssh -F "$WORK/ssh_config" -o ControlPath="$WORK/mux" -tt kairos-test "exit 0" </dev/null >/dev/null 2>&1 ||
 	fail "a multiplexed pty session failed"
-sleep 0.5
-fds_after=$(ls "/proc/$mux_helper/fd" | wc -l)
-[ "$fds_after" = "$fds_before" ] || fail "the helper had $fds_before fds, $fds_after after 7 more channels"
+# The last channel's fds close just after its client ends: until they are
+# back to what they were (a leak never is).
+fds_back() {
+	fds_after=$(ls "/proc/$mux_helper/fd" | wc -l)
+	[ "$fds_after" = "$fds_before" ]
+}
+wait_until 60 "the helper's fds to be back to $fds_before" fds_back ||
+	fail "the helper had $fds_before fds, $fds_after after 7 more channels"
 if ps -o stat= --ppid "$mux_helper" | grep -q Z; then
 	fail "the helper leaves zombies: $(ps -o pid=,stat=,args= --ppid "$mux_helper")"
 fi
@@ -181,12 +185,12 @@ after=$(grep -c ' authenticated ' "$WORK/events.log")
 sssh kairos-test 'trap "echo hangup >'"$WORK/hup"'; exit 0" HUP; echo started; sleep 60 & wait' \
 	</dev/null >"$WORK/term.out" 2>&1 &
 client=$!
-wait_log "$WORK/term.out" started 10
+wait_log "$WORK/term.out" started 60
 helper=$(grep '^[0-9]* pid ' "$WORK/events.log" | tail -n 1 | cut -d' ' -f3)
 kill -TERM "$helper"
-timeout 10 tail --pid="$client" -f /dev/null || fail "the client did not end after SIGTERM to its helper"
-wait_log "$WORK/events.log" " closed terminated by a signal$" 5
-wait_log "$WORK/hup" hangup 5
+timeout 60 tail --pid="$client" -f /dev/null || fail "the client did not end after SIGTERM to its helper"
+wait_log "$WORK/events.log" " closed terminated by a signal$" 60
+wait_log "$WORK/hup" hangup 60
 
 helpers_done
 grep -q " closed client disconnected$" "$WORK/events.log" || fail "no \"closed client disconnected\" event"

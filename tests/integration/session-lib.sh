@@ -33,7 +33,7 @@ start_server() {
 	bg "$LAUNCH" serve --helper "$HELPER" --token-file "$WORK/token" --hostkey "$WORK/hostkey" "$@" \
 		>"$WORK/events.log" 2>"$WORK/helper.log"
 	LAUNCH_PID=$LAST_PID
-	wait_log "$WORK/events.log" "^listening " 10
+	wait_log "$WORK/events.log" "^listening " 60
 	PORT=$(sed -n 's/^listening 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$WORK/events.log")
 	[ -n "$PORT" ] || fail "the launcher did not say where it listens"
 	{
@@ -51,7 +51,7 @@ start_server() {
 		echo "  ConnectTimeout 10"
 		echo "  LogLevel ERROR"
 		if [ "$tunnel" = 1 ]; then
-			echo "  ProxyCommand $TUNNEL initiate --token-file $WORK/token --no-relay --no-token-addresses --direct 127.0.0.1:$PORT --timeout 10 2>>$WORK/proxy.log"
+			echo "  ProxyCommand $TUNNEL initiate --token-file $WORK/token --no-relay --no-token-addresses --direct 127.0.0.1:$PORT --timeout 60 2>>$WORK/proxy.log"
 		fi
 	} >"$WORK/ssh_config"
 }
@@ -77,15 +77,14 @@ srsync() {
 # well (exit 0) unless it is listed as expected to fail: a helper crash or a
 # sanitizer report shows here.
 helpers_done() { # [CONNECTION-NUMBER-EXPECTED-TO-FAIL...]
-	local i=0 started ended n
-	while :; do
+	local started ended n
+	all_ended() {
 		started=$(grep -c '^[0-9]* pid ' "$WORK/events.log" || true)
 		ended=$(grep -cE '^[0-9]+ (exit|signal) ' "$WORK/events.log" || true)
-		[ "$started" = "$ended" ] && break
-		i=$((i + 1))
-		[ "$i" -lt 200 ] || fail "$((started - ended)) helpers still running 20 s after their clients ended"
-		sleep 0.1
-	done
+		[ "$started" = "$ended" ]
+	}
+	wait_until 90 "every helper to end" all_ended ||
+		fail "$((started - ended)) helpers still running 90 s after their clients ended"
 	grep -E '^[0-9]+ (exit [1-9]|signal )' "$WORK/events.log" | while read -r n _; do
 		case " $* " in
 		*" $n "*) ;;

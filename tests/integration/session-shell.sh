@@ -38,12 +38,12 @@ grep -q "^SSH_TTY=$tty$" "$WORK/shell.txt" || fail "SSH_TTY does not name the se
 # /dev/null, as for any background job of a script).
 cat >"$WORK/winch.sh" <<EOF
 stty rows 33 cols 111
-( i=0; until grep -q '33 111' "$WORK/winch.out" || [ \$i -ge 300 ]; do sleep 0.1; i=\$((i + 1)); done
+( i=0; until grep -q '33 111' "$WORK/winch.out" || [ \$i -ge 900 ]; do sleep 0.1; i=\$((i + 1)); done
   stty rows 40 cols 100 </dev/tty ) &
 sshpass -f "$WORK/password" ssh -F "$WORK/ssh_config" -tt kairos-test \
-	'stty size; i=0; while [ "\$(stty size)" = "33 111" ] && [ \$i -lt 300 ]; do sleep 0.1; i=\$((i + 1)); done; stty size; exit 0'
+	'stty size; i=0; while [ "\$(stty size)" = "33 111" ] && [ \$i -lt 900 ]; do sleep 0.1; i=\$((i + 1)); done; stty size; exit 0'
 EOF
-timeout 60 script -qec "sh $WORK/winch.sh" /dev/null </dev/null >"$WORK/winch.out" 2>&1 ||
+timeout 180 script -qec "sh $WORK/winch.sh" /dev/null </dev/null >"$WORK/winch.out" 2>&1 ||
 	fail "ssh under script failed: $(tr -d '\r' <"$WORK/winch.out")"
 tr -d '\r' <"$WORK/winch.out" | grep -aoE '[0-9]+ [0-9]+$' >"$WORK/sizes" || true
 [ "$(sed -n 1p "$WORK/sizes")" = "33 111" ] || fail "the pty size is \"$(sed -n 1p "$WORK/sizes")\", expected 33 111"
@@ -67,9 +67,9 @@ import os, pty, sys, time, select
 pid, fd = pty.fork()
 if pid == 0:
     os.execvp("sshpass", ["sshpass", "-f", "$WORK/password", "ssh", "-F", "$WORK/ssh_config", "-tt",
-                          "kairos-test", "trap 'echo got-INT; exit 9' INT; echo ready; sleep 30 & wait"])
+                          "kairos-test", "trap 'echo got-INT; exit 9' INT; echo ready; sleep 120 & wait"])
 out = b""
-deadline = time.time() + 30
+deadline = time.time() + 120
 while time.time() < deadline:
     r, _, _ = select.select([fd], [], [], 0.5)
     if r:
@@ -88,17 +88,18 @@ sys.stdout.write(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
 EOF
 	rc=0
-	timeout 60 python3 "$WORK/intr.py" >"$WORK/intr.out" 2>&1 || rc=$?
+	timeout 180 python3 "$WORK/intr.py" >"$WORK/intr.out" 2>&1 || rc=$?
 	grep -q got-INT "$WORK/intr.out" || fail "^C did not interrupt the remote job: $(tr -d '\r' <"$WORK/intr.out")"
 	[ "$rc" = 9 ] || fail "the interrupted job's status came back as $rc, expected 9"
 fi
 
 # A shell that leaves a job running on the pty still ends the session.
 start=$(date +%s)
-out=$(sssh -tt kairos-test 'sleep 60 & echo left-behind' </dev/null | tr -d '\r')
+out=$(sssh -tt kairos-test 'sleep 120 & echo left-behind' </dev/null | tr -d '\r')
 took=$(($(date +%s) - start))
 [ "$out" = left-behind ] || fail "output before leaving a job behind: \"$out\""
-[ "$took" -lt 10 ] || fail "the session stayed open $took s for a background job"
+# Not until the job's end (120 s); the rest is room for a loaded machine.
+[ "$took" -lt 60 ] || fail "the session stayed open $took s for a background job"
 
 helpers_done
 pass "pty shells: tty, TERM, login shell, size 33x111 then 40x100, ^C, exit status, jobs left behind"

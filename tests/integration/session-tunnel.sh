@@ -22,7 +22,7 @@ grep -qx "host recovery-box" "$WORK/hello" || fail "hello: wrong host name: $(ca
 grep -qx "key $(cut -d' ' -f1,2 "$WORK/hostkey.pub")" "$WORK/hello" ||
 	fail "hello: the public half of the Ed25519 host key is not in it: $(cat "$WORK/hello")"
 [ "$(grep -c '^key ' "$WORK/hello")" = 1 ] || fail "hello: not exactly the Ed25519 host key: $(cat "$WORK/hello")"
-wait_log "$WORK/events.log" "^1 tunnel-established$" 5
+wait_log "$WORK/events.log" "^1 tunnel-established$" 60
 # A client that would take only the ECDSA key finds no host key algorithm.
 echo "kairos-test $(cut -d' ' -f1,2 "$WORK/hostkey-ecdsa.pub")" >"$WORK/known_hosts.ecdsa"
 rc=0
@@ -33,7 +33,7 @@ grep -q "no matching host key type found.*Their offer: ssh-ed25519" "$WORK/ecdsa
 	fail "ssh asking for the ECDSA host key was not told the server offers ssh-ed25519 only: $(cat "$WORK/ecdsa.err")"
 # The helper's reason depends on which side noticed first (the client
 # hangs up as soon as it sees no match): either is a failed key exchange.
-wait_log "$WORK/events.log" " closed key exchange failed: " 20
+wait_log "$WORK/events.log" " closed key exchange failed: " 60
 
 # exec through the tunnel.
 rc=0
@@ -71,7 +71,7 @@ timeout 60 sshpass -f "$WORK/password" ssh -F "$WORK/ssh_config" \
 [ "$rc" = 255 ] || fail "a token of another secret gave exit $rc, expected 255"
 grep -q "does not hold this token's secret" "$WORK/wrong.err" ||
 	fail "kairos-tunnel did not say the secret differs: $(cat "$WORK/wrong.err")"
-wait_log "$WORK/events.log" " tunnel-failed the peer does not hold this token's secret$" 5
+wait_log "$WORK/events.log" " tunnel-failed the peer does not hold this token's secret$" 60
 [ "$(grep -c ' authenticated ' "$WORK/events.log")" = "$before" ] || fail "authenticated with a wrong secret"
 
 # A plain SSH client on the tunnel port.
@@ -79,16 +79,18 @@ rc=0
 timeout 30 ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
 	-p "$PORT" root@127.0.0.1 true </dev/null 2>/dev/null || rc=$?
 [ "$rc" = 255 ] || fail "plain ssh on the tunnel port gave exit $rc, expected 255"
-wait_log "$WORK/events.log" " tunnel-failed the peer broke the tunnel protocol$" 5
+wait_log "$WORK/events.log" " tunnel-failed the peer broke the tunnel protocol$" 60
 
 # A client that connects and says nothing: dropped at auth_timeout (6 s).
 exec 5<>"/dev/tcp/127.0.0.1/$PORT"
 start=$(date +%s)
-timeout 20 cat <&5 >/dev/null || fail "the silent tunnel connection was not closed within 20 s"
+timeout 60 cat <&5 >/dev/null || fail "the silent tunnel connection was not closed within 60 s"
 took=$(($(date +%s) - start))
 exec 5<&-
-[ "$took" -ge 5 ] && [ "$took" -le 10 ] || fail "the silent tunnel connection was closed after $took s, expected 6"
-wait_log "$WORK/events.log" " tunnel-failed handshake timeout$" 5
+# Not before the timeout; after it by at most what a loaded machine adds
+# to the helper's start (see session-auth.sh).
+[ "$took" -ge 5 ] && [ "$took" -le 30 ] || fail "the silent tunnel connection was closed after $took s, expected 6"
+wait_log "$WORK/events.log" " tunnel-failed handshake timeout$" 60
 
 # Tunnel failures end with exit 1; every other helper with 0.
 helpers_done $(grep ' tunnel-failed ' "$WORK/events.log" | cut -d' ' -f1)
