@@ -216,16 +216,14 @@ static void tell_busy(int fd) {
         (void) send(fd, TUNNEL_BUSY_FRAME, sizeof TUNNEL_BUSY_FRAME - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* Ends a helper that has not authenticated and cuts its connection. busy:
- * tell a tunnel peer that has not had our handshake answer. */
+/* Cuts the connection of a helper that has not authenticated: the helper
+ * sees its end at once and exits by itself (no signal: one sent before the
+ * helper's exec left a child that was never reaped under ASan). busy: tell
+ * a tunnel peer that has not had our handshake answer; the helper reports
+ * "tunnel-proven" before it writes that answer, so a report queued now
+ * means it may be on its way, and then nothing is added. */
 static void cut(struct session *x, bool busy) {
-        if (x->pid > 0 && kill(x->pid, SIGKILL) == 0 && busy && x->transport == SESSION_TUNNEL) {
-                /* Our answer may be on its way: the helper reports
-                 * "tunnel-proven" before it writes it. Once the helper is
-                 * gone (SIGKILL: within moments; reaped later by the loop),
-                 * every report it sent is queued. */
-                siginfo_t si;
-                (void) waitid(P_PID, (id_t) x->pid, &si, WEXITED | WNOWAIT);
+        if (busy && x->transport == SESSION_TUNNEL) {
                 while (x->ctrl_src && read_report(x))
                         ;
                 if (x->state == SESSION_STARTING && x->conn >= 0)
