@@ -16,7 +16,7 @@ const char *admission_path_name(enum admission_path p) {
 }
 
 bool admission_waiting(enum admission_stage s) {
-        return s == ADMISSION_CONNECTED || s == ADMISSION_PROVEN;
+        return s == ADMISSION_CONNECTED || s == ADMISSION_SPOKEN || s == ADMISSION_PROVEN;
 }
 
 void admission_source(const struct sockaddr *sa, socklen_t len, char *out, size_t size) {
@@ -49,15 +49,11 @@ static unsigned waiting_from(const struct admission_entry *e, size_t n, enum adm
         return k;
 }
 
-/* Is a a better victim than b? Nothing proven before proven, then the
- * source holding more, then the older. */
+/* Is a a better victim than b (both silent)? The source holding more, then
+ * the older. */
 static bool worse(const struct admission_entry *e, size_t n, size_t a, size_t b) {
-        unsigned ca, cb;
+        unsigned ca = waiting_from(e, n, e[a].path, e[a].source), cb = waiting_from(e, n, e[b].path, e[b].source);
 
-        if (e[a].stage != e[b].stage)
-                return e[a].stage < e[b].stage;
-        ca = waiting_from(e, n, e[a].path, e[a].source);
-        cb = waiting_from(e, n, e[b].path, e[b].source);
         if (ca != cb)
                 return ca > cb;
         return e[a].started < e[b].started;
@@ -67,20 +63,21 @@ int admission_pick_victim(const struct admission_entry *e, size_t n, enum admiss
                           const struct admission_limits *limits) {
         bool own = waiting_from(e, n, path, source) >= limits->per_source;
         unsigned on_path = 0;
-        int victim = -1;
+        int victim = ADMISSION_FITS;
 
         for (size_t i = 0; i < n; i++)
                 on_path += e[i].path == path && admission_waiting(e[i].stage);
         if (!own && on_path < limits->per_path)
-                return -1;
-        /* Over its own share, a source only ever replaces its own. */
+                return ADMISSION_FITS;
+        /* Only the silent go; over its own share, a source only ever
+         * replaces its own. */
         for (size_t i = 0; i < n; i++) {
-                if (e[i].path != path || !admission_waiting(e[i].stage) || (own && strcmp(e[i].source, source)))
+                if (e[i].path != path || e[i].stage != ADMISSION_CONNECTED || (own && strcmp(e[i].source, source)))
                         continue;
                 if (victim < 0 || worse(e, n, i, (size_t) victim))
                         victim = (int) i;
         }
-        return victim;
+        return victim < 0 ? ADMISSION_REFUSE : victim;
 }
 
 static struct admission_failures *lookup(struct admission_penalties *p, enum admission_path path, const char *source,

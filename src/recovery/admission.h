@@ -5,26 +5,29 @@
  * and which one goes when too many wait. Pure policy, no I/O: sessions.c
  * asks, and carries out the answer.
  *
- * A connection costs a session helper from its first byte, and Noise
- * NNpsk0 has no stateless cookie, so the helpers that have proven nothing
- * are what a stranger attacks. The rules, in kairos-recovery(8):
- *  - helpers are counted by stage: connected (nothing proven), proven (the
- *    tunnel's first handshake message decrypted: the peer holds the secret,
- *    or replays a message it saw), established (key confirmed: it holds the
- *    secret), authenticated. Plain SSH connections stay "connected" until
- *    they authenticate: the password is their only proof;
- *  - the first two stages are "waiting"; each path (the direct port, the
- *    relay, plain SSH) has its own budget of waiting helpers, so that the
- *    abuse of one path never reaches another;
+ * Noise NNpsk0 has no stateless cookie, so the connections that have
+ * proven nothing are what a stranger attacks. The rules, in
+ * kairos-recovery(8):
+ *  - connections are counted by stage: connected (nothing received yet: a
+ *    tunnel connection waits for its first handshake message before any
+ *    helper starts, and costs only its socket), spoken (that message is in
+ *    and a helper works on it, which takes it a few milliseconds either
+ *    way), proven (the message decrypted: the peer holds the secret, or
+ *    replays a message it saw), established (key confirmed), authenticated.
+ *    Plain SSH connections get their helper at once and stay "connected"
+ *    until they authenticate: the password is their only proof;
+ *  - the first three stages are "waiting"; each path (the direct port, the
+ *    relay, plain SSH) has its own budget of waiting connections, so that
+ *    the abuse of one path never reaches another;
  *  - one source (an IPv4 address, an IPv6 /64, a relay slot) holds at most
- *    a few of a path's waiting helpers: a newcomer beyond that replaces
- *    that source's own oldest;
- *  - when a path's budget is full the newcomer is admitted and a waiting
- *    helper goes: one that has proven nothing before one that has, from
- *    the source holding the most, the oldest of those. A real user's
- *    connection, from a source of its own, proves itself one round trip
- *    after it connects; many strangers would have to fill the whole budget
- *    from as many sources within that round trip to push it out;
+ *    a few of a path's waiting connections;
+ *  - a newcomer beyond its source's share, or on a path whose budget is
+ *    full, pushes out a connection that is still only "connected": its own
+ *    source's when over its share, else the one from the source holding
+ *    the most, the oldest of those. A connection that has spoken is never
+ *    pushed out (its helper is about to decide, and a real user's burst of
+ *    connections would otherwise push out its own): when nothing silent can
+ *    go, the newcomer is told "busy" and its bridge tries again;
  *  - a source whose handshakes or passwords keep failing is refused for
  *    the rest of a minute (admission_penalty_*), before any helper starts. */
 
@@ -43,6 +46,7 @@ enum admission_path {
 
 enum admission_stage {
         ADMISSION_CONNECTED,
+        ADMISSION_SPOKEN,
         ADMISSION_PROVEN,
         ADMISSION_ESTABLISHED,
         ADMISSION_AUTHENTICATED,
@@ -59,7 +63,7 @@ struct admission_entry {
 };
 
 struct admission_limits {
-        unsigned per_path;   /* waiting helpers on one path (MaxStartups=) */
+        unsigned per_path;   /* waiting connections on one path (MaxStartups=) */
         unsigned per_source; /* of them from one source */
 };
 
@@ -72,13 +76,18 @@ bool admission_waiting(enum admission_stage s);
  * by its /64, which one subscriber usually holds whole. */
 void admission_source(const struct sockaddr *sa, socklen_t len, char *out, size_t size);
 
+/* What admission_pick_victim answers besides an entry's index. */
+#define ADMISSION_FITS (-1)
+#define ADMISSION_REFUSE (-2) /* nothing silent can go: tell the newcomer "busy" */
+
 /* The index of the entry to drop so that a newcomer on path from source
- * can be admitted, or -1 when it fits. entries are the helpers running now. */
+ * can be admitted, ADMISSION_FITS, or ADMISSION_REFUSE. entries are the
+ * connections held now. */
 int admission_pick_victim(const struct admission_entry *entries, size_t n, enum admission_path path,
                           const char *source, const struct admission_limits *limits);
 
 /* Failures per path, source and minute: password failures and failed
- * tunnel handshakes (including helpers dropped for a newcomer). Per path: a
+ * tunnel handshakes (including silent connections dropped for a newcomer). Per path: a
  * flood of the tunnel port does not close plain SSH to its source. */
 #define ADMISSION_PENALTY_WINDOW (60 * USEC_PER_SEC)
 #define ADMISSION_PENALTY_SOURCES 64

@@ -240,6 +240,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
                 m->config = c;
                 log_set_max_level(c.log_level);
                 sessions_set_max_startups(m->sessions, c.max_startups);
+                sessions_set_handshake_timeout(m->sessions, c.handshake_timeout_sec);
                 if (relays_changed)
                         start_waiters(m);
                 screen_config_changed(m);
@@ -476,6 +477,7 @@ int manager_start(struct manager *m, const char *config_path) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the session table: %m");
         sessions_set_host_key_fd(m->sessions, m->host_key_fd);
+        sessions_set_handshake_timeout(m->sessions, m->config.handshake_timeout_sec);
         if (m->listeners.tunnel_fd >= 0)
                 sd_event_add_io(m->event, &m->tunnel_src, m->listeners.tunnel_fd, EPOLLIN, on_accept, m);
         if (m->listeners.ssh_fd >= 0)

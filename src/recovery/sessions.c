@@ -40,6 +40,9 @@ struct session {
          * to tell a dropped peer "busy". */
         int conn;
         sd_event_source *ctrl_src, *child_src;
+        /* A tunnel before its helper: its first message awaited, until
+         * the handshake timeout. */
+        sd_event_source *first_src, *deadline_src;
         enum session_transport transport;
         enum session_state state;
         struct session_origin origin;
@@ -54,7 +57,7 @@ struct sessions {
         struct sessions_callbacks cb;
         void *userdata;
         struct session *list;
-        unsigned next_id, n, max_startups, total, dropped;
+        unsigned next_id, n, max_startups, handshake_timeout, total, dropped;
         struct admission_penalties penalties;
         int host_key_fd;
         struct ratelimit tunnel_log, drop_log;
@@ -81,6 +84,8 @@ static void session_free(struct session *x) {
         s->n--;
         x->ctrl_src = sd_event_source_disable_unref(x->ctrl_src);
         x->child_src = sd_event_source_disable_unref(x->child_src);
+        x->first_src = sd_event_source_disable_unref(x->first_src);
+        x->deadline_src = sd_event_source_disable_unref(x->deadline_src);
         safe_close(x->ctrl);
         safe_close(x->conn);
         free(x);
@@ -216,23 +221,31 @@ static void tell_busy(int fd) {
         (void) send(fd, TUNNEL_BUSY_FRAME, sizeof TUNNEL_BUSY_FRAME - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
-/* Cuts the connection of a helper that has not authenticated: the helper
+/* Cuts the connection of a session that has not authenticated. A helper
  * sees its end at once and exits by itself (no signal: one sent before the
- * helper's exec left a child that was never reaped under ASan). busy: tell
- * a tunnel peer that has not had our handshake answer; the helper reports
- * "tunnel-proven" before it writes that answer, so a report queued now
- * means it may be on its way, and then nothing is added. */
-static void cut(struct session *x, bool busy) {
+ * helper's exec left a child that was never reaped under ASan); a tunnel
+ * without a helper yet ends here. busy: tell a tunnel peer that has not had
+ * our handshake answer (the helper reports "tunnel-proven" before it
+ * writes that answer: a report queued now means it may be on its way, and
+ * then nothing is added). Returns whether x still exists. */
+static bool cut(struct session *x, bool busy) {
         if (busy && x->transport == SESSION_TUNNEL) {
                 while (x->ctrl_src && read_report(x))
                         ;
-                if (x->state == SESSION_STARTING && x->conn >= 0)
+                if (x->state <= SESSION_STARTING && x->conn >= 0)
                         tell_busy(x->conn);
+        }
+        if (x->pid == 0) {
+                session_free(x);
+                return false;
         }
         if (x->conn >= 0)
                 shutdown(x->conn, SHUT_RDWR);
+        x->conn = safe_close(x->conn); /* out of the count until reaped */
+        return true;
 }
 
+/* A silent connection pushed out for a newcomer: a failure of its source. */
 static void drop(struct session *x, const char *why) {
         struct sessions *s = x->owner;
 
@@ -240,14 +253,15 @@ static void drop(struct session *x, const char *why) {
         log_limited(&s->drop_log, LOG_NOTICE, MESSAGE_ID_CONNECTION_DROPPED,
                     "Session %u from %s dropped after %.1f s without proof: %s.", x->id, x->origin.peer,
                     (double) (now_usec() - x->started) / USEC_PER_SEC, why);
-        cut(x, true);
         handshake_done(x, false);
         if (x->transport == SESSION_SSH)
                 admission_penalty_note(&s->penalties, x->origin.path, x->origin.source, now_usec());
+        cut(x, true);
 }
 
-/* Makes room for a newcomer on origin's path, by the rules of admission.h. */
-static void admit(struct sessions *s, const struct session_origin *o) {
+/* Makes room for a newcomer on origin's path, by the rules of admission.h:
+ * 0, or ADMISSION_REFUSE when it must come back later. */
+static int admit(struct sessions *s, const struct session_origin *o) {
         struct admission_entry e[256];
         struct session *who[256];
         size_t n = 0;
@@ -265,12 +279,12 @@ static void admit(struct sessions *s, const struct session_origin *o) {
                                   &(struct admission_limits) { .per_path = s->max_startups,
                                                                .per_source = ADMISSION_PER_SOURCE });
         if (v < 0)
-                return;
+                return v == ADMISSION_REFUSE ? ADMISSION_REFUSE : 0;
         if (!strcmp(who[v]->origin.source, o->source))
                 drop(who[v], "a newer connection from the same source, which has the most waiting");
         else
                 drop(who[v], "a newcomer, and the budget of waiting connections on this path is full");
-        who[v]->conn = safe_close(who[v]->conn); /* out of the count until reaped */
+        return 0;
 }
 
 /* Why a source is refused for now, or NULL. */
@@ -287,56 +301,43 @@ static const char *refused(struct sessions *s, const struct session_origin *o, c
         return why;
 }
 
-int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
-        enum session_transport transport = o->path == ADMISSION_SSH ? SESSION_SSH : SESSION_TUNNEL;
-        char config[SESSION_CONFIG_MAX], why[200];
+/* Starts x's helper, which takes over its connection (x->conn is our
+ * copy). On failure x is gone. */
+static int start_helper(struct session *x) {
+        struct sessions *s = x->owner;
+        char config[SESSION_CONFIG_MAX];
         int sp[2] = { -EBADF, -EBADF }, n, r;
-        struct session *x;
         pid_t pid;
 
-        if (refused(s, o, why, sizeof why)) {
-                s->dropped++;
-                if (admission_penalty_first_refusal(&s->penalties, o->path, o->source, now_usec()))
-                        log_struct(LOG_WARNING, 0, MESSAGE_ID_CONNECTION_DROPPED, NULL,
-                                   "Refusing %s connections from %s for the rest of the minute: %s.",
-                                   admission_path_name(o->path), o->source, why);
-                if (transport == SESSION_TUNNEL)
-                        tell_busy(fd);
-                close(fd);
-                return -EBUSY;
-        }
-        admit(s, o);
-        n = s->cb.config(s->userdata, transport, o->peer, config, sizeof config);
+        x->first_src = sd_event_source_disable_unref(x->first_src);
+        x->deadline_src = sd_event_source_disable_unref(x->deadline_src);
+        n = s->cb.config(s->userdata, x->transport, x->origin.peer, config, sizeof config);
         if (n < 0) {
-                close(fd);
+                session_free(x);
                 return log_error_errno(n, "Cannot prepare a session: %m");
         }
-        x = calloc(1, sizeof *x);
-        if (!x || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-                r = x ? negative_errno() : -ENOMEM;
-                free(x);
-                close(fd);
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+                r = log_error_errno(negative_errno(), "Cannot start a session: %m");
                 explicit_bzero(config, sizeof config);
-                return log_error_errno(r, "Cannot start a session: %m");
+                session_free(x);
+                return r;
         }
-        r = helper_spawn(s->helper, fd, sp[1], s->host_key_fd, s->helper_tunables, &pid);
+        r = helper_spawn(s->helper, x->conn, sp[1], s->host_key_fd, s->helper_tunables, &pid);
         close(sp[1]);
         if (r < 0) {
                 close(sp[0]);
-                free(x);
-                close(fd);
                 explicit_bzero(config, sizeof config);
                 /* EAGAIN when the unit's TasksMax= is reached (a runaway
                  * session): summed up like refusals, not one line each. */
-                log_limited(&s->drop_log, LOG_WARNING, NULL, "Cannot start a session helper for %s: %s.", o->peer,
+                log_limited(&s->drop_log, LOG_WARNING, NULL, "Cannot start a session helper for %s: %s.", x->origin.peer,
                             strerror(-r));
+                session_free(x);
                 return r;
         }
-        *x = (struct session) { .owner = s, .id = ++s->next_id, .pid = pid, .ctrl = sp[0], .conn = fd,
-                                .transport = transport, .origin = *o, .started = now_usec() };
-        x->next = s->list;
-        s->list = x;
-        s->n++;
+        x->pid = pid;
+        x->ctrl = sp[0];
+        if (x->transport == SESSION_TUNNEL)
+                x->state = SESSION_STARTING;
         r = (int) send(x->ctrl, config, (size_t) n, MSG_NOSIGNAL);
         explicit_bzero(config, sizeof config);
         if (r < 0)
@@ -348,7 +349,88 @@ int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
                 session_free(x);
                 return log_oom();
         }
-        log_debug("Session %u: helper %d for %s from %s.", x->id, (int) pid, transport_name(transport), o->peer);
+        log_debug("Session %u: helper %d for %s from %s.", x->id, (int) pid, transport_name(x->transport), x->origin.peer);
+        changed(s);
+        return 0;
+}
+
+/* A tunnel connection that ended or stalled before its first message: a
+ * failed handshake of its source, without a helper ever started. */
+static void first_message_failed(struct session *x, const char *why) {
+        struct sessions *s = x->owner;
+
+        log_limited(&s->tunnel_log, LOG_NOTICE, MESSAGE_ID_TUNNEL_FAILED, "Tunnel from %s not established: %s.",
+                    x->origin.peer, why);
+        handshake_done(x, false);
+        session_free(x);
+        changed(s);
+}
+
+/* Edge-triggered: called when bytes arrive or the peer closes, so that a
+ * message that comes in pieces costs nothing while it waits. */
+static int on_first_message(sd_event_source *src, int fd, uint32_t revents, void *userdata) {
+        struct session *x = userdata;
+        uint8_t buf[RECORD_HEADER_SIZE + TUNNEL_HANDSHAKE_MAX + 1];
+        ssize_t n = recv(fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
+
+        if (n > 0 && tunnel_first_frame_whole(buf, (size_t) n)) {
+                (void) start_helper(x);
+                return 0;
+        }
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR) || (revents & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+                first_message_failed(x, "closed before its first handshake message");
+        return 0;
+}
+
+static int on_first_deadline(sd_event_source *src, uint64_t usec, void *userdata) {
+        first_message_failed(userdata, "no first handshake message in time");
+        return 0;
+}
+
+int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
+        enum session_transport transport = o->path == ADMISSION_SSH ? SESSION_SSH : SESSION_TUNNEL;
+        const char *why_refused;
+        char why[200];
+        struct session *x;
+
+        why_refused = refused(s, o, why, sizeof why);
+        if (why_refused) {
+                s->dropped++;
+                if (admission_penalty_first_refusal(&s->penalties, o->path, o->source, now_usec()))
+                        log_struct(LOG_WARNING, 0, MESSAGE_ID_CONNECTION_DROPPED, NULL,
+                                   "Refusing %s connections from %s for the rest of the minute: %s.",
+                                   admission_path_name(o->path), o->source, why_refused);
+        } else if (admit(s, o) == ADMISSION_REFUSE) {
+                s->dropped++;
+                why_refused = why;
+                log_limited(&s->drop_log, LOG_INFO, MESSAGE_ID_CONNECTION_DROPPED,
+                            "Connection from %s told to come back: the connections already waiting %s are all at work.",
+                            o->peer, o->path == ADMISSION_RELAY ? "on its relay slot or the relay" : "from its source or on its path");
+        }
+        if (why_refused) {
+                if (transport == SESSION_TUNNEL)
+                        tell_busy(fd);
+                close(fd);
+                return -EBUSY;
+        }
+        x = calloc(1, sizeof *x);
+        if (!x) {
+                close(fd);
+                return log_oom();
+        }
+        *x = (struct session) { .owner = s, .id = ++s->next_id, .ctrl = -EBADF, .conn = fd, .transport = transport,
+                                .state = SESSION_CONNECTED, .origin = *o, .started = now_usec() };
+        x->next = s->list;
+        s->list = x;
+        s->n++;
+        if (transport == SESSION_SSH)
+                return start_helper(x);
+        if (sd_event_add_io(s->event, &x->first_src, fd, EPOLLIN | EPOLLRDHUP | EPOLLET, on_first_message, x) < 0 ||
+            sd_event_add_time_relative(s->event, &x->deadline_src, CLOCK_MONOTONIC,
+                                       (uint64_t) s->handshake_timeout * USEC_PER_SEC, 0, on_first_deadline, x) < 0) {
+                session_free(x);
+                return log_oom();
+        }
         changed(s);
         return 0;
 }
@@ -356,7 +438,8 @@ int sessions_start(struct sessions *s, int fd, const struct session_origin *o) {
 unsigned sessions_end_unauthenticated(struct sessions *s) {
         unsigned n = 0;
 
-        for (struct session *x = s->list; x; x = x->next) {
+        for (struct session *x = s->list, *next; x; x = next) {
+                next = x->next;
                 if (x->state == SESSION_AUTHENTICATED || x->conn < 0)
                         continue;
                 /* No "busy": the old token is what is wrong now. Nor a
@@ -364,7 +447,6 @@ unsigned sessions_end_unauthenticated(struct sessions *s) {
                  * secret's relay channels, which are gone. */
                 x->handshake_told = true;
                 cut(x, false);
-                x->conn = safe_close(x->conn);
                 n++;
         }
         if (n > 0)
@@ -381,6 +463,7 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_startups
         s->event = sd_event_ref(event);
         snprintf(s->helper, sizeof s->helper, "%s", helper_path);
         s->max_startups = MAX(max_startups, 1u);
+        s->handshake_timeout = 5;
         s->host_key_fd = -EBADF;
         s->cb = *cb;
         s->userdata = userdata;
@@ -395,7 +478,8 @@ struct sessions *sessions_free(struct sessions *s) {
         if (!s)
                 return NULL;
         while (s->list) {
-                kill(s->list->pid, SIGTERM);
+                if (s->list->pid > 0)
+                        kill(s->list->pid, SIGTERM);
                 session_free(s->list);
         }
         sd_event_unref(s->event);
@@ -409,6 +493,10 @@ void sessions_set_host_key_fd(struct sessions *s, int fd) {
 
 void sessions_set_max_startups(struct sessions *s, unsigned max) {
         s->max_startups = MAX(max, 1u);
+}
+
+void sessions_set_handshake_timeout(struct sessions *s, unsigned sec) {
+        s->handshake_timeout = MAX(sec, 1u);
 }
 
 unsigned sessions_count(const struct sessions *s) {

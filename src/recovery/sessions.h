@@ -4,13 +4,14 @@
 /* The session table of kairos-recovery's main process. Every connection (a
  * direct tunnel, a relay connection that paired, a plain SSH connection)
  * goes to a fresh fork+exec of the session helper with only its fd and a
- * control socket (session-protocol.h). The helper's reports keep the table
+ * control socket (session-protocol.h); a tunnel connection only once its
+ * first handshake message is whole. The helper's reports keep the table
  * current; the limits that span connections live here, by the rules of
- * admission.h: a budget of waiting helpers per path, a share per source,
- * the newcomer admitted and the weakest waiting helper dropped when full,
- * a source whose handshakes or passwords keep failing refused for a
- * while. Refused and dropped tunnel connections are told "busy" (tunnel.h),
- * so that the bridge does not blame the token.
+ * admission.h: a budget of waiting connections per path, a share per
+ * source, a silent one pushed out for a newcomer (or the newcomer told to
+ * come back when none is silent), a source whose handshakes or passwords
+ * keep failing refused for a while. Refused and dropped tunnel connections
+ * are told "busy" (tunnel.h), so that the bridge does not blame the token.
  * One crashing or hanging helper costs one session. */
 
 #include <stdbool.h>
@@ -28,7 +29,10 @@ enum session_transport {
 };
 
 enum session_state {
-        SESSION_STARTING = ADMISSION_CONNECTED, /* helper running, nothing proven yet */
+        /* A tunnel waiting for its first message (no helper yet); plain
+         * SSH: its helper running, not logged in. */
+        SESSION_CONNECTED = ADMISSION_CONNECTED,
+        SESSION_STARTING = ADMISSION_SPOKEN,    /* the tunnel's first message in, its helper at work */
         SESSION_PROVEN = ADMISSION_PROVEN,      /* the tunnel's first message decrypted */
         SESSION_ESTABLISHED = ADMISSION_ESTABLISHED, /* key confirmed, SSH not yet authenticated */
         SESSION_AUTHENTICATED = ADMISSION_AUTHENTICATED,
@@ -71,7 +75,8 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_startups
 struct sessions *sessions_free(struct sessions *s);
 
 /* Takes fd (closed on error). -EBUSY when its source is refused for now
- * (too many failures); a full budget never refuses the newcomer. */
+ * (too many failures), or when every connection waiting on its path (or
+ * from its source) is already at work: the peer is told "busy". */
 int sessions_start(struct sessions *s, int fd, const struct session_origin *origin);
 
 /* Ends every session that has not authenticated, at once (rotate: the old
@@ -79,8 +84,11 @@ int sessions_start(struct sessions *s, int fd, const struct session_origin *orig
  * how many. */
 unsigned sessions_end_unauthenticated(struct sessions *s);
 
-/* The budget of waiting helpers per path (MaxStartups=). */
+/* The budget of waiting connections per path (MaxStartups=). */
 void sessions_set_max_startups(struct sessions *s, unsigned max);
+/* How long a tunnel connection may take to send its first message
+ * (HandshakeTimeoutSec=; the helper then has as long again). */
+void sessions_set_handshake_timeout(struct sessions *s, unsigned sec);
 /* A host key in memory (host-key.h), given to every helper as
  * SESSION_FD_HOST_KEY; -EBADF for none. */
 void sessions_set_host_key_fd(struct sessions *s, int fd);
@@ -88,7 +96,7 @@ unsigned sessions_count(const struct sessions *s);
 unsigned sessions_authenticated(const struct sessions *s);
 /* Sessions that authenticated since the start (for STATUS=). */
 unsigned sessions_total(const struct sessions *s);
-/* Helpers dropped for a newcomer, and connections refused, since the start. */
+/* Connections dropped for a newcomer, and refused, since the start. */
 unsigned sessions_dropped(const struct sessions *s);
 /* i-th session, for the screen; false past the end. */
 bool sessions_get(const struct sessions *s, size_t i, struct session_info *info);

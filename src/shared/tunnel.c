@@ -9,7 +9,7 @@
 #include "macro.h"
 #include "tunnel.h"
 
-#define HANDSHAKE_MAX 256
+#define HANDSHAKE_MAX TUNNEL_HANDSHAKE_MAX
 
 static int send_framed(int fd, const uint8_t *msg, size_t len, usec_t deadline) {
         uint8_t buf[RECORD_HEADER_SIZE + HANDSHAKE_MAX];
@@ -18,6 +18,12 @@ static int send_framed(int fd, const uint8_t *msg, size_t len, usec_t deadline) 
         buf[1] = (uint8_t) len;
         memcpy(buf + 2, msg, len);
         return write_full(fd, buf, len + 2, deadline);
+}
+
+bool tunnel_first_frame_whole(const uint8_t *buf, size_t n) {
+        if (n < RECORD_HEADER_SIZE)
+                return false;
+        return n >= RECORD_HEADER_SIZE + MIN((size_t) buf[0] << 8 | buf[1], (size_t) HANDSHAKE_MAX + 1);
 }
 
 static int recv_framed(int fd, uint8_t *msg, size_t *len, usec_t deadline) {

@@ -29,6 +29,13 @@
 
 #define TUNNEL_PROLOGUE "kairos tunnel 1"
 #define TUNNEL_BUSY_FRAME "\x00\x04" "busy"
+#define TUNNEL_HANDSHAKE_MAX 256
+
+/* Does buf, n bytes from the start of a connection, hold the whole first
+ * handshake frame (or as much as a frame can hold: an oversized length is
+ * for the responder to refuse)? For a listener that starts its responder
+ * only then. */
+bool tunnel_first_frame_whole(const uint8_t *buf, size_t n);
 
 struct tunnel {
         int fd;

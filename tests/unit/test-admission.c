@@ -55,9 +55,9 @@ int main(void) {
         e[n++] = entry(ADMISSION_DIRECT, ADMISSION_CONNECTED, "10.0.0.9", 1); /* the user, oldest of all */
         e[n++] = entry(ADMISSION_DIRECT, ADMISSION_CONNECTED, "10.0.0.66", 5);
         e[n++] = entry(ADMISSION_DIRECT, ADMISSION_CONNECTED, "10.0.0.66", 3);
-        e[n++] = entry(ADMISSION_DIRECT, ADMISSION_PROVEN, "10.0.0.66", 2);
+        e[n++] = entry(ADMISSION_DIRECT, ADMISSION_SPOKEN, "10.0.0.66", 2);
         v = admission_pick_victim(e, n, ADMISSION_DIRECT, "10.0.0.66", &limits);
-        tap_ok(v == 2, "a source at its share of 3 replaces its own oldest connection that proved nothing (%d)", v);
+        tap_ok(v == 2, "a source at its share of 3 replaces its own oldest silent connection (%d)", v);
         v = admission_pick_victim(e, n, ADMISSION_DIRECT, "10.0.0.9", &limits);
         tap_ok(v == -1, "another source still gets in without dropping anyone (%d)", v);
 
@@ -72,17 +72,30 @@ int main(void) {
         tap_ok(v == 1, "full: the oldest connection of the source holding the most goes, not the lone oldest (%d: %s)", v,
                v >= 0 ? e[v].source : "none");
 
-        /* Nothing proven goes before proven. */
-        e[1].stage = e[2].stage = e[3].stage = ADMISSION_PROVEN;
+        /* Only the silent go: one that has spoken (its first message in,
+         * its helper at work) or proven is never pushed out. */
+        e[1].stage = ADMISSION_SPOKEN;
+        e[2].stage = e[3].stage = ADMISSION_PROVEN;
         v = admission_pick_victim(e, n, ADMISSION_DIRECT, "10.0.2.1", &limits);
-        tap_ok(v == 0 || v >= 4, "full: a connection that proved nothing goes before ones that proved the secret (%d)", v);
+        tap_ok(v == 0 || v >= 4, "full: a silent connection goes, never one that has spoken or proven (%d)", v);
         tap_ok(v == 4, "... from the source holding the most, its oldest (%d)", v);
 
-        /* Every waiting one proven: the oldest of the heaviest source. */
+        /* Every waiting one has spoken or proven: the newcomer is refused. */
         for (size_t i = 0; i < n; i++)
-                e[i].stage = ADMISSION_PROVEN;
+                e[i].stage = i % 2 ? ADMISSION_PROVEN : ADMISSION_SPOKEN;
         v = admission_pick_victim(e, n, ADMISSION_DIRECT, "10.0.2.1", &limits);
-        tap_ok(v == 1, "all proven: still the oldest of the heaviest source (%d)", v);
+        tap_ok(v == ADMISSION_REFUSE, "full of connections at work: the newcomer is told busy, nobody is cut (%d)", v);
+
+        /* A real user's burst from one source: beyond its share, its own
+         * connections at work are not cut for its newcomers. */
+        n = 0;
+        for (int i = 0; i < 3; i++)
+                e[n++] = entry(ADMISSION_RELAY, ADMISSION_SPOKEN, "relay r slot 1", (usec_t) i);
+        v = admission_pick_victim(e, n, ADMISSION_RELAY, "relay r slot 1", &limits);
+        tap_ok(v == ADMISSION_REFUSE, "a source at its share with all three at work: its newcomer waits its turn (%d)", v);
+        e[1].stage = ADMISSION_CONNECTED;
+        v = admission_pick_victim(e, n, ADMISSION_RELAY, "relay r slot 1", &limits);
+        tap_ok(v == 1, "... but its silent one makes room (%d)", v);
 
         /* Established and authenticated connections never count or go. */
         n = 0;
