@@ -229,3 +229,23 @@ new_token() { # FILE RELAY...
 case " ${KAIROS_SIDES-bridge recovery} " in
 *" bridge "*) [ -x "$TUNNEL" ] || fail "$TUNNEL is not built (make check builds it)" ;;
 esac
+
+# Runs the calling test again inside a network and a mount namespace of its
+# own, with a private tmpfs on /run/plymouth: plymouthd's abstract socket and
+# its files are kept apart from any other plymouthd. Returns only inside
+# (the outer run exits with the inner's status). Needs root and unshare.
+enter_plymouth_namespaces() {
+	if [ "${KAIROS_IN_NAMESPACES:-}" != 1 ]; then
+		local rc=0
+		KAIROS_IN_NAMESPACES=1 unshare --net --mount -- bash "$0" "$@" || rc=$?
+		exit $rc
+	fi
+	# Nothing mounted here is seen outside.
+	mount --make-rprivate /
+	if [ -d /run/plymouth ]; then
+		mount -t tmpfs tmpfs /run/plymouth
+	else
+		mount -t tmpfs tmpfs /run
+		mkdir /run/plymouth
+	fi
+}

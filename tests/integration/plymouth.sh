@@ -15,20 +15,7 @@ KAIROS_SIDES="recovery"
 [ "$(id -u)" = 0 ] || skip "needs root (unshare --net --mount, a tmpfs on /run/plymouth)"
 need plymouthd plymouth unshare python3 timeout setpriv
 
-if [ "${1:-}" != inside ]; then
-	rc=0
-	unshare --net --mount -- bash "$0" inside || rc=$?
-	exit $rc
-fi
-
-# Inside the namespaces: nothing mounted here is seen outside.
-mount --make-rprivate /
-if [ -d /run/plymouth ]; then
-	mount -t tmpfs tmpfs /run/plymouth
-else
-	mount -t tmpfs tmpfs /run
-	mkdir /run/plymouth
-fi
+enter_plymouth_namespaces
 
 SHOW="$builddir/tests/tools/plymouth-show"
 CAPTURE="$srcdir/tests/integration/pty-capture.py"

@@ -15,19 +15,7 @@
 [ "$(id -u)" = 0 ] || skip "needs root (unshare --net --mount, a tmpfs on /run/plymouth)"
 need plymouthd plymouth unshare python3 ip
 
-if [ "${1:-}" != inside ]; then
-	rc=0
-	unshare --net --mount -- bash "$0" inside || rc=$?
-	exit $rc
-fi
-
-mount --make-rprivate /
-if [ -d /run/plymouth ]; then
-	mount -t tmpfs tmpfs /run/plymouth
-else
-	mount -t tmpfs tmpfs /run
-	mkdir /run/plymouth
-fi
+enter_plymouth_namespaces
 ip link set lo up
 . "$(dirname "$0")/lib-recovery.sh"
 
