@@ -2,6 +2,7 @@
 #include <errno.h>
 
 #include "log.h"
+#include "macro.h"
 #include "ssh-policy.h"
 
 /* Whom this serves: OpenSSH clients from 6.5 (January 2014) on, the first
@@ -66,31 +67,24 @@
  *   hmac-md5-etm. */
 #define POLICY_MACS "hmac-sha2-256-etm@openssh.com,hmac-sha2-512-etm@openssh.com"
 
-static int set(ssh_bind bind, enum ssh_bind_options_e option, const char *what, const char *list) {
-        if (ssh_bind_options_set(bind, option, list) < 0)
-                return log_error_errno(-EINVAL, "Cannot set the SSH %s to %s: %s", what, list, ssh_get_error(bind));
-        return 0;
-}
-
 int ssh_policy_apply(ssh_bind bind) {
-        int r;
+        static const struct {
+                enum ssh_bind_options_e option;
+                const char *what, *list;
+        } policy[] = {
+                { SSH_BIND_OPTIONS_KEY_EXCHANGE, "key exchange methods", POLICY_KEY_EXCHANGE },
+                { SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "host key algorithms", POLICY_HOST_KEY_ALGORITHMS },
+                { SSH_BIND_OPTIONS_CIPHERS_C_S, "ciphers (client to server)", POLICY_CIPHERS },
+                { SSH_BIND_OPTIONS_CIPHERS_S_C, "ciphers (server to client)", POLICY_CIPHERS },
+                { SSH_BIND_OPTIONS_HMAC_C_S, "MACs (client to server)", POLICY_MACS },
+                { SSH_BIND_OPTIONS_HMAC_S_C, "MACs (server to client)", POLICY_MACS },
+        };
 
-        r = set(bind, SSH_BIND_OPTIONS_KEY_EXCHANGE, "key exchange methods", POLICY_KEY_EXCHANGE);
-        if (r < 0)
-                return r;
-        r = set(bind, SSH_BIND_OPTIONS_HOSTKEY_ALGORITHMS, "host key algorithms", POLICY_HOST_KEY_ALGORITHMS);
-        if (r < 0)
-                return r;
-        r = set(bind, SSH_BIND_OPTIONS_CIPHERS_C_S, "ciphers (client to server)", POLICY_CIPHERS);
-        if (r < 0)
-                return r;
-        r = set(bind, SSH_BIND_OPTIONS_CIPHERS_S_C, "ciphers (server to client)", POLICY_CIPHERS);
-        if (r < 0)
-                return r;
-        r = set(bind, SSH_BIND_OPTIONS_HMAC_C_S, "MACs (client to server)", POLICY_MACS);
-        if (r < 0)
-                return r;
-        return set(bind, SSH_BIND_OPTIONS_HMAC_S_C, "MACs (server to client)", POLICY_MACS);
+        for (size_t i = 0; i < ELEMENTSOF(policy); i++)
+                if (ssh_bind_options_set(bind, policy[i].option, policy[i].list) < 0)
+                        return log_error_errno(-EINVAL, "Cannot set the SSH %s to %s: %s", policy[i].what, policy[i].list,
+                                               ssh_get_error(bind));
+        return 0;
 }
 
 bool ssh_policy_host_key_allowed(ssh_key key) {
