@@ -54,6 +54,12 @@ static void update_status(struct manager *m) {
                 snprintf(status, sizeof status, "%u session%s (via %s) · %u sessions total%s", n, n == 1 ? "" : "s", via,
                          sessions_total(m->sessions), relays);
         }
+        /* A flood or a camper shows here, not only in the journal. */
+        if (m->sessions && sessions_dropped(m->sessions) > 0) {
+                size_t k = strlen(status);
+                snprintf(status + k, sizeof status - k, " · %u connection%s turned away", sessions_dropped(m->sessions),
+                         sessions_dropped(m->sessions) == 1 ? "" : "s");
+        }
         if (notify_status(m->notify) && *notify_status(m->notify)) {
                 size_t k = strlen(status);
                 snprintf(status + k, sizeof status - k, " · %s", notify_status(m->notify));

@@ -48,6 +48,9 @@ bridge_direct() { # LOG: the real bridge, direct path only, then a command throu
 }
 
 mkdir -p "$WORK/wire"
+RECOVERY_NOTIFY_SOCKET="$WORK/notify"
+bg python3 "$srcdir/tests/integration/notify-listen.py" "$RECOVERY_NOTIFY_SOCKET" "$WORK/status.txt"
+wait_until 120 "notify-listen.py's socket" test -S "$RECOVERY_NOTIFY_SOCKET" || fail "notify-listen.py did not start within 120 s"
 start_relay_proxy --record "$WORK/wire"
 start_recovery "PlainSSH=yes" "HandshakeTimeoutSec=10"
 daemon=$(pgrep -f "$RECOVERY --config $WORK/recovery.conf" | head -n 1)
@@ -80,6 +83,10 @@ wait "$flood" || fail "(a) the flood failed"
 echo "# (a) flood: $(cat "$WORK/a.json"); the bridge got in after $a_ms ms; a median of $most of its connections held"
 [ "$(json "$WORK/a.json" opened)" -ge 20 ] || fail "(a) the flood opened too few connections: $(cat "$WORK/a.json")"
 [ "$(json "$WORK/a.json" busy)" -ge 1 ] || fail "(a) no dropped connection was told \"busy\": $(cat "$WORK/a.json")"
+# What systemctl status shows of it.
+status_counts_drops() { tail -n 1 "$WORK/status.txt" | grep -qE ' · [0-9]+ connections? turned away'; }
+wait_until 30 "the status to count the connections turned away" status_counts_drops ||
+	fail "(a) the status line does not say that connections were turned away: '$(tail -n 1 "$WORK/status.txt")'"
 
 # (c) Pair-and-close churn on every relay slot for 10 s.
 ticks0=$(cpu_ticks)
