@@ -49,7 +49,7 @@ nspawn_run systemctl start kairos-test-fail.service >/dev/null 2>&1 && fail "kai
 wait_active kairos-recovery.service "kairos-test-fail.service failed"
 env=$(nspawn_run systemctl show -p Environment --value kairos-recovery.service)
 case "$env" in *"KAIROS_RECOVERY_REASON="*"kairos-test-fail.service failed"*) ;; *) fail "the daemon's reason is '$env'" ;; esac
-nspawn_run journalctl -u kairos-recovery --no-pager | grep -q "kairos-recovery started" || fail "the daemon did not log its start"
+nspawn_journal_wait kairos-recovery cat "kairos-recovery started" || fail "the daemon did not log its start"
 
 # 2. rescue mode (isolate, as systemctl rescue does)
 nspawn_run systemctl stop kairos-recovery.target kairos-recovery.service kairos-recovery.socket

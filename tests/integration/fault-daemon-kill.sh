@@ -152,6 +152,5 @@ timeout 90 tail --pid="$stubborn_ssh" -f /dev/null || fail_journal "the stubborn
 
 out=$(ssh_in 'echo back; systemctl is-active kairos-recovery' 2>"$WORK/ssh.err") || fail_journal "no ssh after the restart: $(cat "$WORK/ssh.err")"
 [ "$out" = "$(printf 'back\nactive')" ] || fail_journal "after the restart the shell said '$out'"
-nspawn_run journalctl -u kairos-recovery --no-pager >"$WORK/journal.txt"
-grep -q "same token" "$WORK/journal.txt" || fail_journal "the restarted daemon did not log that it kept the token"
+nspawn_journal_wait kairos-recovery cat "same token" || fail_journal "the restarted daemon did not log that it kept the token"
 pass "restarted ${gap} s after SIGKILL; $ok connect()s across it, $refused refused (slowest ${slowest} s); same token and password on the console; $(echo "$victims" | wc -w) session processes gone; ssh works again"

@@ -70,6 +70,16 @@ nspawn_run() { # CMD... inside the container
 	nsenter -t "$NSPAWN_INIT" -a "$@"
 }
 
+# Until the journal of UNIT in the container, in journalctl's output FORMAT
+# (cat, json, ...), holds TEXT (30 s): journald writes what it received a
+# moment after the unit has said or done it, later still under load.
+nspawn_journal_has() { # UNIT FORMAT TEXT
+	nspawn_run journalctl -u "$1" -o "$2" --no-pager 2>/dev/null | grep -qF -- "$3"
+}
+nspawn_journal_wait() { # UNIT FORMAT TEXT
+	wait_until 30 "'$3' in the journal of $1" nspawn_journal_has "$@"
+}
+
 nspawn_stop() {
 	[ -n "${NSPAWN_INIT:-}" ] || return 0
 	nsenter -t "$NSPAWN_INIT" -a systemctl poweroff >/dev/null 2>&1 || true

@@ -96,7 +96,7 @@ pwfile=$(sed -n 's/.*SSH access password is in \([^"]*\)".*/\1/p' "$WORK/bridge-
 [ "$(nspawn_run stat -c %a "$pwfile")" = 600 ] || fail "the password file $pwfile is not 0600"
 [ "$(nspawn_run cat "$pwfile")" = "$password" ] || fail "the password file does not hold the password"
 nspawn_run systemctl stop kairos-bridge-test
-nspawn_run journalctl -u kairos-bridge-test -o json --no-pager | grep -q '"MESSAGE_ID":"c7d4a0c792484d61b3d3016c4566678f"' ||
+nspawn_journal_wait kairos-bridge-test json '"MESSAGE_ID":"c7d4a0c792484d61b3d3016c4566678f"' ||
 	fail "kairos-bridge did not log its clean stop"
 nspawn_run test -e "$pwfile" && fail "the password file $pwfile outlived the bridge"
 
@@ -105,8 +105,7 @@ nspawn_run test -e "$pwfile" && fail "the password file $pwfile outlived the bri
 	fail "systemd never got WATCHDOG=1 from the daemon"
 printf '[Recovery]\nRelay=%s\nConsole=null\nHostKey=\nMaxStartups=5\n' "$RELAY" >"$WORK/etc-kairos/recovery.conf"
 nspawn_run systemctl reload kairos-recovery || fail "systemctl reload kairos-recovery failed"
-nspawn_run journalctl -u kairos-recovery --no-pager >"$WORK/journal.txt"
-grep -q "Configuration reloaded; the token is kept" "$WORK/journal.txt" || fail "the reload did not take the new configuration"
+nspawn_journal_wait kairos-recovery cat "Configuration reloaded; the token is kept" || fail "the reload did not take the new configuration"
 cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token) || fail "the reload changed the token"
 
 pid_before=$(nspawn_run systemctl show -p MainPID --value kairos-recovery)
@@ -127,8 +126,8 @@ nspawn_run "$recovery" rotate >/dev/null || fail "kairos-recovery rotate failed 
 if cmp -s "$WORK/token" <(nspawn_run cat /run/kairos-recovery/token); then
 	fail "rotate did not change the token"
 fi
+nspawn_journal_wait kairos-recovery json '"MESSAGE_ID":"8af372594a2444c5b0ff6019c6151638"' || fail "no token-rotated entry in the journal"
 nspawn_run journalctl -u kairos-recovery -o json --no-pager >"$WORK/journal.json"
-grep -q '"MESSAGE_ID":"8af372594a2444c5b0ff6019c6151638"' "$WORK/journal.json" || fail "no token-rotated entry in the journal"
 grep -q '"MESSAGE_ID":"3d98442d61de4d9fb66cfc73ad37c1fb"' "$WORK/journal.json" || fail "no session-opened entry in the journal"
 if grep -q "$password" "$WORK/journal.json"; then
 	fail "the password is in the journal"
@@ -154,8 +153,9 @@ done
 props=$(nspawn_run systemctl show -p ActiveState -p ExecMainStatus -p NRestarts kairos-recovery)
 echo "$props" | grep -qx NRestarts=0 && echo "$props" | grep -qx ExecMainStatus=72 && echo "$props" | grep -qx ActiveState=failed ||
 	fail "without its helper the unit is not failed with 72 and no restart: $(echo "$props" | tr '\n' ' ')"
+nspawn_journal_wait kairos-recovery cat "The session helper /nonexistent/helper cannot be run" ||
+	fail "the journal does not name the missing helper"
 nspawn_run journalctl -x -u kairos-recovery --no-pager >"$WORK/journal-x.txt"
-grep -q "The session helper /nonexistent/helper cannot be run" "$WORK/journal-x.txt" || fail "the journal does not name the missing helper"
 grep -q "Subject: kairos-recovery cannot run its session helper and stops" "$WORK/journal-x.txt" ||
 	fail "journalctl -x does not explain the failure: $(tail -n 20 "$WORK/journal-x.txt")"
 nspawn_run rm /run/systemd/system/kairos-recovery.service.d/test.conf
