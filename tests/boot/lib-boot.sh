@@ -198,3 +198,33 @@ grub_entry_cmdline() {
 	linux=$(grep -P '^\tlinux\t' "$GRUB_CFG") || fail "the GRUB entry has no linux line: $(cat "$GRUB_CFG")"
 	echo "$linux" | cut -f 3 | cut -d' ' -f 2-
 }
+
+# qemu_monitor SOCKET COMMAND: one command to qemu's human monitor on a Unix
+# socket (qemu_boot ... -monitor unix:SOCKET,server=on,wait=off), e.g.
+# "set_link net0 off" to pull the cable. Waits up to 60 s for the socket.
+qemu_monitor() {
+	python3 - "$1" "$2" <<'PY' || fail "qemu's monitor did not take '$2'"
+import socket, sys, time
+path, command = sys.argv[1], sys.argv[2]
+deadline = time.monotonic() + 60
+while True:
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.1)
+s.settimeout(30)
+def until_prompt(buf=b""):
+    while b"(qemu)" not in buf:
+        data = s.recv(4096)
+        if not data:
+            sys.exit(1)
+        buf += data
+until_prompt()
+s.sendall(command.encode() + b"\n")
+until_prompt()
+PY
+}

@@ -3,8 +3,10 @@
 # module (dracut's choice on a machine with NetworkManager installed): a real
 # kernel boots it under qemu (TCG) with the GRUB entry's command line
 # (rd.neednet=1 ip=dhcp, which nm-initrd-generator turns into a connection).
-#  1. The recovery screen on the serial console shows the DHCP address and a
-#     relay connection.
+#  1. The machine starts with the cable out; once NetworkManager's start has
+#     finished without it, the cable is plugged in, and the recovery screen
+#     on the serial console then shows the DHCP address and a relay
+#     connection.
 #  2. kairos-bridge reads the QR code (drawn from the serial console as a
 #     console draws it) and reaches the machine through the forwarded tunnel
 #     port; ssh runs a command there.
@@ -39,10 +41,22 @@ CMDLINE=$(grub_entry_cmdline)
 case " $CMDLINE " in *" rd.kairos.recovery "*" rd.neednet=1 ip=dhcp "*) ;;
 *) fail "unexpected command line from the GRUB entry: $CMDLINE" ;; esac
 
+# The cable is out at first (qemu's set_link, at once, long before the
+# guest's kernel has its NIC): NetworkManager's start finishes without it
+# (systemd's status lines on the console say when), and only then is it
+# plugged in.
 FWD=$(free_port)
-qemu_boot nm "$WORK/initrd.img" "$CMDLINE" -nic "user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:$FWD-:7140"
+MON="$WORK/monitor.sock"
+qemu_boot nm "$WORK/initrd.img" "$CMDLINE systemd.show_status=1" \
+	-netdev "user,id=net0,hostfwd=tcp:127.0.0.1:$FWD-:7140" -device virtio-net-pci,netdev=net0 \
+	-monitor "unix:$MON,server=on,wait=off"
+qemu_monitor "$MON" "set_link net0 off"
 wait_serial_screen 'Password  [a-z0-9]{4}-' 300 "QR code and password"
 echo "# QR code and password on the serial console $(since_boot) s after qemu started"
+wait_serial 'Finished .*nm-wait-online-initrd' 300 "NetworkManager's start finished (no cable)"
+serial_screen_shows 'Address   none yet' "no address" || serial_fail "an address before the cable was plugged in: $(grep Address "$WORK/screen.txt")"
+echo "# NetworkManager's start finished without a cable $(since_boot) s after qemu started; plugging it in"
+qemu_monitor "$MON" "set_link net0 on"
 wait_serial_screen 'Address   10\.0\.2\.15:7140' 300 "the DHCP address 10.0.2.15 (NetworkManager)"
 wait_serial_screen 'Relay     1 of 1 relay connected' 120 "relay connection (NetworkManager)"
 echo "# address and relay on the screen $(since_boot) s after qemu started"
@@ -70,6 +84,7 @@ out=$(sshpass -p "$pw" $cmd -o StrictHostKeyChecking=yes -o ConnectTimeout=120 '
 	echo "others=$(pgrep -x "dhclient|systemd-networkd|dhcpcd" | sed -n 1p)"
 	echo "resolv=$(grep -m1 "^nameserver" /etc/resolv.conf)"
 	echo "initramfs=$(test -e /etc/initrd-release && echo yes)"
+	echo "first=$(journalctl -b -o cat -u nm-initrd.service | grep -o -e "startup complete" -e "carrier: link connected" | sed -n 1p)"
 ' 2>"$WORK/ssh.err") || serial_fail "ssh through the bridge failed: $(cat "$WORK/ssh.err")"
 echo "$out" >"$WORK/guest-network.txt"
 val() { sed -n "s/^$1=//p" "$WORK/guest-network.txt"; }
@@ -80,6 +95,7 @@ case "$(val device)" in *:ethernet:connected) ;; *) fail "nmcli does not list a 
 [ "$(val lease)" = 10.0.2.15 ] || fail "NetworkManager's DHCP lease says '$(val lease)', not 10.0.2.15: $out"
 [ -z "$(val others)" ] || fail "another network client runs beside NetworkManager (pid $(val others)): $out"
 [ "$(val online)" = active ] || fail "network-online.target is '$(val online)' with NetworkManager: $out"
+[ "$(val first)" = "startup complete" ] || fail "NetworkManager saw the cable before its start finished ('$(val first)' first): the test did not pull it"
 [ "$(val resolv)" = "nameserver 10.0.2.3" ] || fail "/etc/resolv.conf lacks the DHCP name server 10.0.2.3: '$(val resolv)'"
 echo "# ssh through the bridge ran a command $(since_boot) s after qemu started: $(val device), $(val address)"
 
