@@ -148,3 +148,83 @@ wait_serial() {
 since_boot() {
 	python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$(date +%s.%N)" "$BOOT_T0"
 }
+
+# --- the recovery screen on the serial console (qemu-nm.sh; qemu-boot.sh
+# has older copies of its own) -----------------------------------------------
+
+# The serial console without the QR rows, and the last complete screen, on
+# stderr; then fail. For a boot that went wrong.
+serial_fail() {
+	if [ -n "${SERIAL:-}" ] && [ -f "$SERIAL" ]; then
+		echo "--- the serial console ($(basename "$SERIAL")), without the QR rows, last 40 lines:" >&2
+		grep -av '[█▀▄]' "$SERIAL" | tail -n 40 >&2
+		echo "--- the last screen:" >&2
+		python3 "$srcdir/tests/boot/screen-frame.py" "$SERIAL" >&2 || echo "(none complete)" >&2
+	fi
+	fail "$@"
+}
+
+# Whether the last complete recovery screen matches PATTERN (grep -E); it is
+# left in $WORK/screen.txt. Fails when qemu has ended.
+serial_screen_shows() { # PATTERN WHAT
+	kill -0 "$QEMU_PID" 2>/dev/null || serial_fail "qemu ended while waiting for $2"
+	python3 "$srcdir/tests/boot/screen-frame.py" "$SERIAL" >"$WORK/screen.txt" 2>/dev/null &&
+		grep -qE -- "$1" "$WORK/screen.txt"
+}
+
+# Until the last complete screen matches PATTERN, for at most SECONDS.
+wait_serial_screen() { # PATTERN SECONDS WHAT
+	wait_until "$2" "$3 on the serial console" serial_screen_shows "$1" "$3" ||
+		serial_fail "no $3 on the serial console within $2 s"
+}
+
+# The QR code of one of the last three complete screens as a PNG picture, as
+# a camera would see the console (halfblock-to-png), checked with zbarimg.
+serial_qr_png() { # PNG
+	local n h2p="$builddir/tests/tools/halfblock-to-png"
+	[ -x "$h2p" ] || fail "$h2p is not built (make check builds it)"
+	for n in 1 2 3; do
+		python3 "$srcdir/tests/boot/screen-frame.py" "$SERIAL" "$n" >"$WORK/frame.txt" || continue
+		"$h2p" "$WORK/frame.txt" "$1" || fail "halfblock-to-png failed"
+		zbarimg --nodbus --raw -q -Sdisable -Sqrcode.enable "$1" >/dev/null 2>>"$WORK/zbar.txt" && return 0
+	done
+	serial_fail "zbarimg read no QR code from the last three screens on the serial console"
+}
+
+# The kernel command line of the GRUB entry that grub_mkconfig made, as
+# GRUB passes it (without BOOT_IMAGE=).
+grub_entry_cmdline() {
+	local linux
+	linux=$(grep -P '^\tlinux\t' "$GRUB_CFG") || fail "the GRUB entry has no linux line: $(cat "$GRUB_CFG")"
+	echo "$linux" | cut -f 3 | cut -d' ' -f 2-
+}
+
+# qemu_monitor SOCKET COMMAND: one command to qemu's human monitor on a Unix
+# socket (qemu_boot ... -monitor unix:SOCKET,server=on,wait=off), e.g.
+# "set_link net0 off" to pull the cable. Waits up to 60 s for the socket.
+qemu_monitor() {
+	python3 - "$1" "$2" <<'PY' || fail "qemu's monitor did not take '$2'"
+import socket, sys, time
+path, command = sys.argv[1], sys.argv[2]
+deadline = time.monotonic() + 60
+while True:
+    try:
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(path)
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            sys.exit(1)
+        time.sleep(0.1)
+s.settimeout(30)
+def until_prompt(buf=b""):
+    while b"(qemu)" not in buf:
+        data = s.recv(4096)
+        if not data:
+            sys.exit(1)
+        buf += data
+until_prompt()
+s.sendall(command.encode() + b"\n")
+until_prompt()
+PY
+}
