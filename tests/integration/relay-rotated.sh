@@ -44,10 +44,12 @@ opened=$(grep -c "Session .* opened" "$WORK/recovery.log" || true)
 
 # (a) A fresh bridge: 77 at once, far inside its 100 s --timeout.
 rc=0
+t0=$(now_us)
 timeout 60 "$BRIDGE" --token-file "$WORK/old-token" --relay-only --stdio --timeout 100 </dev/null \
 	>"$WORK/stdio.out" 2>"$WORK/stdio.log" || rc=$?
 [ "$rc" != 124 ] || fail "(a) a relay-only bridge with the old code waited (no answer on the old channels)"
 [ "$rc" = 77 ] || fail "(a) a relay-only bridge with the old code exited $rc, expected 77: $(tail -n 2 "$WORK/stdio.log")"
+echo "# (a) a new relay-only bridge with the old code: exit 77 after $((($(now_us) - t0) / 1000)) ms (for the eye)"
 grep -q "The token was rotated: read the new code" "$WORK/stdio.log" ||
 	fail "(a) no 'the token was rotated: read the new code': $(tail -n 2 "$WORK/stdio.log")"
 [ ! -s "$WORK/stdio.out" ] || fail "(a) the bridge passed bytes to ssh"
@@ -55,7 +57,9 @@ wait_log "$WORK/recovery.log" "Tunnel from relay .* (old code): the code from be
 
 # (b) The running bridge: the next ssh ends at once (its --timeout is 600 s).
 rc=0
+t0=$(now_us)
 timeout 120 sshpass -p "$old_password" "${cmd[@]}" true 2>"$WORK/ssh.err" || rc=$?
+echo "# (b) ssh through the running bridge ended after $((($(now_us) - t0) / 1000)) ms (for the eye)"
 [ "$rc" != 124 ] || fail "(b) ssh through a relay-only bridge with the rotated code hung"
 [ "$rc" != 0 ] || fail "(b) ssh through a bridge with the rotated code succeeded"
 wait_log "$WORK/bridge.log" "the token was rotated: read the new code" 30
