@@ -7,9 +7,10 @@ EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules debi
 	debian/kairos-recovery.lintian-overrides debian/kairos-bridge.lintian-overrides \
 	debian/conf/recovery.conf debian/conf/50-kairos-recovery.conf
 
-# The packages installed on Debian 12 roots (root, the Debian archive, a few
-# minutes): run once by tools/check, like make check-boot.
+# The packages installed on Debian 12 roots, and the builds for one side
+# (root, the Debian archive, a few minutes): run once by tools/check, like
+# make check-boot.
 check-packages: all
-	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/packages/installed.sh'
+	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/packages/installed.sh tests/packages/one-side.sh'
 .PHONY: check-packages
-EXTRA_DIST += tests/packages/installed.sh
+EXTRA_DIST += tests/packages/installed.sh tests/packages/one-side.sh

@@ -3,10 +3,38 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <webp/decode.h>
+#include <webp/demux.h>
 
+#include "exif.h"
 #include "image-load.h"
 #include "macro.h"
+
+/* A phone or an editor that keeps the camera's EXIF puts it in an "EXIF"
+ * chunk of the extended (VP8X) container, with the orientation the picture
+ * is to be shown in; libwebp's decoder does not apply it. The chunk holds
+ * a TIFF structure; some writers put JPEG's "Exif\0\0" in front of it. */
+static int read_orientation(const uint8_t *data, size_t size) {
+        WebPData whole = { .bytes = data, .size = size };
+        WebPChunkIterator it;
+        WebPDemuxer *demux;
+        int o = -ENODATA;
+
+        demux = WebPDemux(&whole);
+        if (!demux)
+                return 1;
+        if (WebPDemuxGetI(demux, WEBP_FF_FORMAT_FLAGS) & EXIF_FLAG && WebPDemuxGetChunk(demux, "EXIF", 1, &it)) {
+                const uint8_t *p = it.chunk.bytes;
+                size_t n = it.chunk.size;
+
+                o = n >= 6 && !memcmp(p, "Exif\0\0", 6) ? exif_orientation_from_app1(p, n) :
+                                                          exif_orientation_from_tiff(p, n);
+                WebPDemuxReleaseChunkIterator(&it);
+        }
+        WebPDemuxDelete(demux);
+        return o > 0 ? o : 1; /* a hint, not the picture: anything wrong is "as stored" */
+}
 
 int image_load_webp(const uint8_t *data, size_t size, uint64_t max_pixels, struct grey_image *out,
                     struct image_info *info) {
@@ -69,5 +97,7 @@ int image_load_webp(const uint8_t *data, size_t size, uint64_t max_pixels, struc
                 }
         }
         WebPFreeDecBuffer(&config.output);
+        if (r >= 0)
+                info->orientation = read_orientation(data, size);
         return r;
 }

@@ -99,9 +99,9 @@ static void help(void) {
                "Ctrl-C with ssh sessions open only warns; a second one within 5 s ends them.\n"
                "Exit status: 0 after Ctrl-C or SIGTERM once reachable, 64 usage, 65 not a\n"
                "token, 66 no such file, 69 machine not reachable in time, 71 cannot listen,\n"
-               "73 key exists (keygen), 75 machine busy, 77 token rejected, or a sealed code\n"
-               "not for this operator key, forged, or from a machine not known, 130 Ctrl-C\n"
-               "while still connecting.\n"
+               "73 key exists (keygen), 75 machine busy, 77 token rejected or rotated, or a\n"
+               "sealed code not for this operator key, forged, or from a machine not known,\n"
+               "130 Ctrl-C while still connecting.\n"
                "See kairos-bridge(1).\n", DEFAULT_LISTEN, DEFAULT_TIMEOUT_SEC);
 }
 
@@ -331,6 +331,13 @@ static void on_changed(void *userdata, unsigned connections, enum dial_path path
 
 /* A local connection that could not be carried: it was closed at once. */
 static void on_failed(void *userdata, const struct dial_result *res) {
+        if (res->rotated) {
+                log_error("The recovery machine says the token was rotated: read the new code on its screen and start "
+                          "kairos-bridge again with it (%s). This ssh connection was ended; sessions opened before "
+                          "stay, and the bridge exits once they have ended.", res->last_error);
+                events_emit("rotated", "message", "the token was rotated: read the new code", NULL);
+                return;
+        }
         if (res->rejected || res->handshake_failed) {
                 log_error("The recovery machine no longer accepts this token: %s. It was rotated (kairos-recovery rotate) "
                           "or the machine restarted; the ssh connection was ended. Read the new QR code on its screen "
@@ -397,6 +404,13 @@ static void show_token(const struct kairos_token *t) {
 
 /* Why no path got through, said once; the exit status. */
 static int unreachable(const struct dial_result *res, bool tries_relay) {
+        if (res->rotated) {
+                /* Authenticated (tunnel.h): no path and no retry will do. */
+                log_error("The token was rotated: read the new code (%s). kairos-recovery rotate ran on the machine: "
+                          "it shows a new QR code and password now.", res->last_error);
+                events_emit("rotated", "message", "the token was rotated: read the new code", NULL);
+                return EX_NOPERM;
+        }
         if (res->busy && !res->handshake_failed) {
                 log_error("The recovery machine is busy and refused us: %s. This is not about the token: too many "
                           "connections wait there, perhaps someone is flooding it. Try again in a minute; if it "
@@ -444,7 +458,7 @@ static int run(void) {
         struct bridge *b;
         struct bridge_callbacks cb = { .changed = on_changed, .failed = on_failed, .interrupted = on_interrupted };
         int r, listen_fd = -1;
-        bool tries_relay;
+        bool tries_relay, rotated;
 
         token_input_set_sealed(&arg.sealed);
         if (arg.known_hosts_alias) {
@@ -504,7 +518,7 @@ static int run(void) {
                 bridge_free(b);
                 token_clear(&token);
                 sodium_memzero(password, sizeof password);
-                if (r == -ETIMEDOUT)
+                if (r == -ETIMEDOUT || r == -EKEYREVOKED)
                         return unreachable(&res, tries_relay);
                 if (r == -ECANCELED)
                         return bridge_stopped_by() == SIGINT ? 130 : 0;
@@ -574,11 +588,17 @@ static int run(void) {
 
         r = bridge_serve(b, listen_fd);
         sd_notify(false, "STOPPING=1");
+        rotated = bridge_rotated(b);
         if (bridge_listen_is_unix(arg.listen))
                 (void) unlink(listen_shown);
         bridge_free(b);
         token_clear(&token);
         forget_password_file();
+        if (rotated) {
+                log_error("Stopped: the token was rotated: read the new code on the machine's screen, and start "
+                          "kairos-bridge again with it.");
+                return EX_NOPERM;
+        }
         log_struct(LOG_INFO, 0, MESSAGE_ID_BRIDGE_STOPPED, NULL, "Stopped; all connections closed.");
         return r < 0 ? EX_OSERR : 0;
 }

@@ -32,6 +32,9 @@ struct bridge {
         int stop[2]; /* readable once the bridge stops: every pump ends */
         int warn[2]; /* readable after a first Ctrl-C with sessions open */
         usec_t warned_at; /* when that Ctrl-C was said; 0 if none */
+        /* The machine proved the token was rotated: no new connection can
+         * be carried; the bridge stops once the open ones have ended. */
+        bool rotated;
 };
 
 struct connection {
@@ -134,6 +137,13 @@ static void count(struct bridge *b, int delta, const struct dial_result *res) {
                 stopped_by = SIGINT;
                 (void) !write(b->stop[1], &x, 1);
         }
+        /* Rotated: nothing more to carry once the sessions logged in
+         * before (which the machine keeps) have ended. */
+        if (n == 0 && b->rotated) {
+                char x = 1;
+
+                (void) !write(b->stop[1], &x, 1);
+        }
         if (n == 0)
                 pthread_cond_broadcast(&b->idle);
         pthread_mutex_unlock(&b->lock);
@@ -158,6 +168,11 @@ static void *serve_connection(void *userdata) {
 
         r = dial_preferred(b, &res, false);
         if (r < 0) {
+                if (r == -EKEYREVOKED) {
+                        pthread_mutex_lock(&b->lock);
+                        b->rotated = true;
+                        pthread_mutex_unlock(&b->lock);
+                }
                 /* The ssh connection ends at once: ssh says so, and the
                  * callback tells the user why. */
                 close(c->fd);
@@ -352,6 +367,15 @@ int bridge_stopped_by(void) {
         return stopped_by;
 }
 
+bool bridge_rotated(struct bridge *b) {
+        bool r;
+
+        pthread_mutex_lock(&b->lock);
+        r = b->rotated;
+        pthread_mutex_unlock(&b->lock);
+        return r;
+}
+
 unsigned bridge_connections(struct bridge *b) {
         unsigned n;
 
@@ -397,6 +421,16 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                 fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (fd < 0)
                         continue;
+                if (bridge_rotated(b)) {
+                        /* Known already: no need to ask the machine again. */
+                        struct dial_result res = { .rotated = true, .tunnel.fd = -1 };
+
+                        close(fd);
+                        snprintf(res.last_error, sizeof res.last_error, "the machine said so before");
+                        if (b->cb.failed)
+                                b->cb.failed(b->userdata, &res);
+                        continue;
+                }
                 /* What comes from the tunnel goes on to ssh at once: a reply's
                  * tail must not wait for ssh's delayed ACK (see dial.c). */
                 (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));

@@ -49,9 +49,13 @@ void bridge_handle_signals(struct bridge *b);
 /* The signal that stopped the bridge, 0 if none. */
 int bridge_stopped_by(void);
 unsigned bridge_connections(struct bridge *b);
+/* The machine proved that the token was rotated (dial.h): bridge_serve()
+ * has ended, or ends once the open connections have. */
+bool bridge_rotated(struct bridge *b);
 
-/* Accepts and serves until SIGINT or SIGTERM, then ends every tunnel
- * cleanly and returns 0. */
+/* Accepts and serves until SIGINT or SIGTERM, or until the token was found
+ * rotated and no connection is open any more (bridge_rotated()), then ends
+ * every tunnel cleanly and returns 0. */
 int bridge_serve(struct bridge *b, int listen_fd);
 
 /* One connection on stdin/stdout; returns when it ends. ready, if not

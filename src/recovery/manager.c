@@ -28,6 +28,12 @@
 #include "sessions.h"
 #include "state.h"
 
+/* How long after a rotate the code before it is still answered, with
+ * "rotated" only (tunnel.h): long enough for a bridge left running with it,
+ * short enough that the old secret does not linger in memory. Environment
+ * KAIROS_ROTATE_GRACE_SEC overrides it (0: not at all). */
+#define ROTATE_GRACE_SEC 600
+
 /* What systemctl status shows: "Waiting for bridge · relay tcp:… connected
  * · 0 sessions", then "1 session (via relay) · 2 sessions total". */
 static void update_status(struct manager *m) {
@@ -119,12 +125,14 @@ static void on_net_changed(void *userdata) {
         refresh_token(m, false);
         if (m->waiters)
                 relay_waiters_network_changed(m->waiters);
+        if (m->retired_waiters)
+                relay_waiters_network_changed(m->retired_waiters);
         notify_network_changed(m->notify);
 }
 
 static int session_config(void *userdata, enum session_transport t, const char *peer, char *buf, size_t size) {
         struct manager *m = userdata;
-        char hex[KAIROS_SECRET_SIZE * 2 + 1];
+        char hex[KAIROS_SECRET_SIZE * 2 + 1], old[KAIROS_SECRET_SIZE * 2 + 1];
         int n;
 
         /* One value a line: a newline in a value would add a line of its own. */
@@ -132,14 +140,19 @@ static int session_config(void *userdata, enum session_transport t, const char *
                 return log_error_errno(-EINVAL, "A path or peer name holds a newline; not starting a session.");
 
         sodium_bin2hex(hex, sizeof hex, m->token.secret, KAIROS_SECRET_SIZE);
+        sodium_bin2hex(old, sizeof old, m->retired_secret, KAIROS_SECRET_SIZE);
         n = snprintf(buf, size,
-                     "transport %s\nsecret %s\nhostkey %s\nhostname %s\npeer %s\nmax_auth_tries %u\nauth_timeout %u\n"
+                     "transport %s\nsecret %s\n%s%s%shostkey %s\nhostname %s\npeer %s\nmax_auth_tries %u\nauth_timeout %u\n"
                      "handshake_timeout %u\n%s%s%s",
-                     t == SESSION_TUNNEL ? "tunnel" : "ssh", hex, m->host_key, m->hostname, peer,
+                     t == SESSION_TUNNEL ? "tunnel" : "ssh", hex,
+                     m->have_retired && t == SESSION_TUNNEL ? "retired_secret " : "",
+                     m->have_retired && t == SESSION_TUNNEL ? old : "",
+                     m->have_retired && t == SESSION_TUNNEL ? "\n" : "", m->host_key, m->hostname, peer,
                      m->config.max_auth_tries, m->config.auth_timeout_sec, m->config.handshake_timeout_sec,
                      m->config.authorized_keys[0] ? "authorized_keys " : "", m->config.authorized_keys,
                      m->config.authorized_keys[0] ? "\n" : "");
         sodium_memzero(hex, sizeof hex);
+        sodium_memzero(old, sizeof old);
         return n < 0 || (size_t) n >= size ? -ENOBUFS : n;
 }
 
@@ -180,23 +193,86 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
         return 0;
 }
 
-static void on_paired(int fd, const char *relay, unsigned slot, void *userdata) {
-        struct manager *m = userdata;
-        struct session_origin o = { .path = ADMISSION_RELAY, .slot = slot };
+static void paired(struct manager *m, int fd, const char *relay, unsigned slot, bool retired) {
+        struct session_origin o = { .path = ADMISSION_RELAY, .slot = slot, .retired = retired };
 
-        snprintf(o.peer, sizeof o.peer, "relay %s slot %u", relay, slot);
+        snprintf(o.peer, sizeof o.peer, "relay %s slot %u%s", relay, slot, retired ? " (old code)" : "");
         snprintf(o.source, sizeof o.source, "%.*s", (int) sizeof o.source - 1, o.peer);
         snprintf(o.relay, sizeof o.relay, "%s", relay);
         (void) sessions_start(m->sessions, fd, &o);
+}
+
+static void on_paired(int fd, const char *relay, unsigned slot, void *userdata) {
+        paired(userdata, fd, relay, slot, false);
+}
+
+/* On a channel of the code before the rotation: the helper, given that
+ * secret as retired_secret, tells the bridge and ends. */
+static void on_paired_retired(int fd, const char *relay, unsigned slot, void *userdata) {
+        paired(userdata, fd, relay, slot, true);
+}
+
+/* The grace is over, or a daemon that stops: the old code's waiters close
+ * and its secret is wiped. */
+static void retire_end(struct manager *m) {
+        m->retired_waiters = relay_waiters_free(m->retired_waiters);
+        m->retired_timer = sd_event_source_disable_unref(m->retired_timer);
+        sodium_memzero(m->retired_secret, sizeof m->retired_secret);
+        m->have_retired = false;
+}
+
+static int on_retire_end(sd_event_source *s, uint64_t usec, void *userdata) {
+        retire_end(userdata);
+        log_info("The code before the last rotation is forgotten: bridges still holding it now wait until their timeout.");
+        return 0;
+}
+
+/* Before the new secret replaces it: keeps the current one for the grace.
+ * Only the latest old code is kept (a second rotate replaces it). */
+static void retire_secret(struct manager *m) {
+        const char *env = getenv("KAIROS_ROTATE_GRACE_SEC");
+        unsigned grace = ROTATE_GRACE_SEC;
+        const char *relays[CONF_MAX_RELAYS];
+        struct relay_waiters_callbacks cb = { .paired = on_paired_retired };
+
+        if (env && *env) {
+                char *end;
+                unsigned long v = strtoul(env, &end, 10);
+                if (!*end && v <= 86400)
+                        grace = (unsigned) v;
+        }
+        retire_end(m);
+        if (grace == 0)
+                return;
+        memcpy(m->retired_secret, m->token.secret, sizeof m->retired_secret);
+        m->have_retired = true;
+        if (sd_event_add_time_relative(m->event, &m->retired_timer, CLOCK_MONOTONIC, grace * USEC_PER_SEC, USEC_PER_SEC,
+                                       on_retire_end, m) < 0) {
+                retire_end(m); /* never kept without its end */
+                return;
+        }
+        for (size_t i = 0; i < m->config.n_relays; i++)
+                relays[i] = m->config.relays[i];
+        if (m->config.n_relays > 0 &&
+            relay_waiters_new(m->event, m->retired_secret, relays, m->config.n_relays, &cb, m, &m->retired_waiters) < 0) {
+                log_warning("Cannot wait at the relays with the old code: bridges holding it through a relay wait until "
+                            "their timeout.");
+                return;
+        }
+        if (m->retired_waiters) {
+                relay_waiters_set_quiet(m->retired_waiters);
+                relay_waiters_set_replace_interval(m->retired_waiters, m->config.waiter_replace_sec);
+        }
 }
 
 /* A relay slot whose pairings keep failing their handshake is reopened
  * more and more slowly (relay-waiters.h). */
 static void on_handshake(void *userdata, const struct session_origin *o, bool ok) {
         struct manager *m = userdata;
+        struct relay_waiters *w = o->retired ? m->retired_waiters : m->waiters;
 
-        if (o->path == ADMISSION_RELAY && m->waiters)
-                relay_waiters_pairing_done(m->waiters, o->relay, o->slot, ok);
+        if (o->path == ADMISSION_RELAY && w)
+                relay_waiters_pairing_done(w, o->relay, o->slot, ok);
 }
 
 static int start_waiters(struct manager *m) {
@@ -266,6 +342,7 @@ static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void
         unsigned ended;
         int r;
 
+        retire_secret(m);
         r = state_rotate_secret(m->dir, m->token.secret);
         if (r < 0)
                 log_warning_errno(r, "Cannot store the new secret: %m (it is used anyway, until the daemon restarts)");
@@ -280,7 +357,8 @@ static int on_rotate(sd_event_source *s, const struct signalfd_siginfo *si, void
         ended = sessions_end_unauthenticated(m->sessions);
         log_struct(LOG_NOTICE, 0, MESSAGE_ID_TOKEN_ROTATED, NULL,
                    "Token rotated: new QR code and password (service %s); the old ones open nothing new "
-                   "(%u connection%s not logged in ended).", m->service_id, ended, ended == 1 ? "" : "s");
+                   "(%u connection%s not logged in ended)%s.", m->service_id, ended, ended == 1 ? "" : "s",
+                   m->have_retired ? "; bridges with the old code are told to read the new one for a while" : "");
         notify_send(m->notify);
         return 0;
 }
@@ -508,6 +586,7 @@ int manager_run(struct manager *m) {
 void manager_done(struct manager *m) {
         m->sessions = sessions_free(m->sessions);
         m->waiters = relay_waiters_free(m->waiters);
+        retire_end(m);
         m->netwatch = netwatch_free(m->netwatch);
         m->notify = notify_free(m->notify);
         screen_stop(m);

@@ -43,6 +43,14 @@ struct manager {
         struct listeners listeners;
         sd_event_source *tunnel_src, *ssh_src, *watchdog_src;
         struct relay_waiters *waiters;
+        /* For ROTATE_GRACE after a rotate: the secret before it, and one
+         * waiter on each of its relay channels, so that a bridge still
+         * holding the old code is told "rotated" (tunnel.h) in seconds
+         * instead of waiting at the relay for its timeout. Then wiped. */
+        uint8_t retired_secret[KAIROS_SECRET_SIZE];
+        bool have_retired;
+        struct relay_waiters *retired_waiters;
+        sd_event_source *retired_timer;
         struct sessions *sessions;
         struct netwatch *netwatch;
         struct display *display;

@@ -60,7 +60,7 @@ struct sessions {
         unsigned next_id, n, max_startups, handshake_timeout, total, dropped;
         struct admission_penalties penalties;
         int host_key_fd;
-        struct ratelimit tunnel_log, drop_log;
+        struct ratelimit tunnel_log, drop_log, rotated_log;
         const char *helper_tunables; /* added to the helpers' environment, or NULL */
 };
 
@@ -143,6 +143,13 @@ static void handle_event(struct session *x, char *line) {
         } else if (!strcmp(line, "tunnel-established")) {
                 x->state = SESSION_ESTABLISHED;
                 log_debug("Session %u: tunnel from %s established.", x->id, x->origin.peer);
+                handshake_done(x, true);
+        } else if (!strcmp(line, "tunnel-rotated")) {
+                /* The pairing worked (a slot needs no slowing down), and the
+                 * bridge learnt the truth; nothing was opened. */
+                log_limited(&s->rotated_log, LOG_NOTICE, NULL,
+                            "Tunnel from %s: the code from before the rotation; told the bridge to read the new one.",
+                            x->origin.peer);
                 handshake_done(x, true);
         } else if (!strcmp(line, "tunnel-failed")) {
                 log_limited(&s->tunnel_log, LOG_NOTICE, MESSAGE_ID_TUNNEL_FAILED, "Tunnel from %s not established: %s.",
@@ -469,6 +476,8 @@ int sessions_new(sd_event *event, const char *helper_path, unsigned max_startups
         s->userdata = userdata;
         s->tunnel_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
         s->drop_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
+        /* Apart from the failures: a flood of strangers must not hide these. */
+        s->rotated_log = RATELIMIT(ADMISSION_PENALTY_WINDOW, EVENTS_LOGGED);
         s->helper_tunables = helper_tunables();
         *ret = s;
         return 0;

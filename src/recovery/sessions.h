@@ -45,6 +45,7 @@ struct session_origin {
         char source[ADMISSION_SOURCE_MAX];    /* admission_source(), or the relay slot */
         char relay[KAIROS_RELAY_TEXT_MAX];    /* a relay pairing: which relay and slot */
         unsigned slot;
+        bool retired;                         /* paired on a channel of the code before the rotation */
 };
 
 struct session_info {

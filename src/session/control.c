@@ -36,17 +36,22 @@ static int parse_line(struct session_config *c, const char *key, const char *val
                         c->transport = SESSION_TRANSPORT_TUNNEL;
                 else
                         goto bad;
-        } else if (!strcmp(key, "secret")) {
+        } else if (!strcmp(key, "secret") || !strcmp(key, "retired_secret")) {
+                bool retired = key[0] == 'r';
+                uint8_t *into = retired ? c->retired_secret : c->secret;
                 size_t n = 0;
 
                 if (strlen(value) != 2 * KAIROS_SECRET_SIZE ||
-                    sodium_hex2bin(c->secret, sizeof c->secret, value, strlen(value), NULL, &n, NULL) < 0 ||
+                    sodium_hex2bin(into, KAIROS_SECRET_SIZE, value, strlen(value), NULL, &n, NULL) < 0 ||
                     n != KAIROS_SECRET_SIZE) {
                         /* Never echo the value: it may be most of a secret. */
-                        snprintf(why, why_size, "secret is not %d hex digits", 2 * KAIROS_SECRET_SIZE);
+                        snprintf(why, why_size, "%s is not %d hex digits", key, 2 * KAIROS_SECRET_SIZE);
                         return -EINVAL;
                 }
-                c->have_secret = true;
+                if (retired)
+                        c->have_retired_secret = true;
+                else
+                        c->have_secret = true;
         } else if (!strcmp(key, "hostkey")) {
                 if (c->n_hostkeys >= ELEMENTSOF(c->hostkeys)) {
                         snprintf(why, why_size, "more than %zu host keys", ELEMENTSOF(c->hostkeys));

@@ -27,6 +27,10 @@ struct session_config {
         enum session_transport transport;
         uint8_t secret[KAIROS_SECRET_SIZE];
         bool have_secret;
+        /* The secret before the last rotate, for its grace period: a tunnel
+         * made with it is told "rotated" and ended (tunnel.h). */
+        uint8_t retired_secret[KAIROS_SECRET_SIZE];
+        bool have_retired_secret;
         char *hostkeys[HELLO_MAX_KEYS];
         size_t n_hostkeys;
         char *authorized_keys;

@@ -114,6 +114,14 @@ int main(int argc, char **argv) {
 
         if (c.transport == SESSION_TRANSPORT_TUNNEL) {
                 fd = tunnel_transport_start(&tt, SESSION_FD_CONNECTION, &c, deadline);
+                /* Needed for the handshake only: not kept for a session's life. */
+                sodium_memzero(c.retired_secret, sizeof c.retired_secret);
+                c.have_retired_secret = false;
+                if (fd == -EKEYREVOKED) {
+                        config_done(&c);
+                        ssh_finalize();
+                        return 0; /* served: the peer was told */
+                }
                 if (fd < 0) {
                         /* tunnel-failed was final; after tunnel-established,
                          * closed is. */

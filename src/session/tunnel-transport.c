@@ -34,7 +34,8 @@ static void *pump_thread(void *userdata) {
 int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struct session_config *c,
                            usec_t deadline) {
         struct kairos_hello hello = { .version = KAIROS_PROTOCOL_VERSION };
-        uint8_t psk[KAIROS_PSK_SIZE];
+        uint8_t psk[KAIROS_PSK_SIZE], retired_psk[KAIROS_PSK_SIZE];
+        bool retired = false;
         sigset_t mask;
         int sp[2], r;
 
@@ -53,11 +54,24 @@ int tunnel_transport_start(struct tunnel_transport *tt, int conn_fd, const struc
         }
 
         kdf_psk(c->secret, psk);
+        if (c->have_retired_secret)
+                kdf_psk(c->retired_secret, retired_psk);
         /* Until the key is confirmed the peer may be anyone: it holds this
          * helper for the handshake's deadline only, not the login's. */
-        r = tunnel_accept(&tt->tunnel, conn_fd, psk, MIN(deadline, deadline_after(c->handshake_timeout * USEC_PER_SEC)),
-                          report_proven, NULL);
+        r = tunnel_accept_retired(&tt->tunnel, conn_fd, psk, c->have_retired_secret ? retired_psk : NULL,
+                                  MIN(deadline, deadline_after(c->handshake_timeout * USEC_PER_SEC)), report_proven,
+                                  NULL, &retired);
         sodium_memzero(psk, sizeof psk);
+        sodium_memzero(retired_psk, sizeof retired_psk);
+        if (r >= 0 && retired) {
+                /* The code before the last rotate, proven: say so, in a
+                 * record only its holder can read, and nothing else. */
+                (void) tunnel_send_rotated(&tt->tunnel, deadline_after(USEC_PER_SEC));
+                tunnel_done(&tt->tunnel, false);
+                control_event("tunnel-rotated");
+                log_debug("Tunnel from %s: the code before the rotation; told so.", c->peer);
+                return -EKEYREVOKED;
+        }
         if (r < 0) {
                 const char *why = record_strerror(r);
 

@@ -25,6 +25,8 @@
  * noticed the cancellation, hence the reference count. */
 /* What a "busy" answer means; the attempt retries, as it does after any failure. */
 #define BUSY_TEXT "the machine is busy and refused us for now (too many connections wait there); retrying"
+/* What the machine's ROTATED record says (tunnel.h); no path will do. */
+#define ROTATED_TEXT "the machine says the token was rotated (kairos-recovery rotate)"
 #define MAX_ATTEMPTS (DIAL_MAX_DIRECT + KAIROS_TOKEN_MAX_ADDRESSES + DIAL_MAX_RELAYS + KAIROS_TOKEN_MAX_RELAYS + 1)
 
 struct race;
@@ -61,6 +63,9 @@ struct race {
         /* Set once a direct path said "not this token" when the caller
          * asked to stop at that (dial_options.stop_on_rejection). */
         bool rejected;
+        /* Set once the machine proved that the token was rotated (ROTATED,
+         * tunnel.h): authenticated, so dialing stops at once. */
+        bool rotated;
         char last_error[600];
         unsigned last_rank; /* how telling last_error is: cause_rank() */
         /* For the relay's head start: a direct attempt has a TCP connection;
@@ -145,6 +150,8 @@ static void say(struct race *r, const char *fmt, ...) {
  * went quiet or closed says more than an address that refused or never
  * answered (a stale address in the token, a relay not reached). */
 static unsigned cause_rank(int error, bool connected) {
+        if (error == -EKEYREVOKED)
+                return 4;
         if (error == -ENOTCONN || error == -EBADMSG || error == -ECONNABORTED || error == -EUSERS)
                 return 3;
         if (connected)
@@ -166,7 +173,10 @@ static void note_error_at(struct attempt *a, int error, bool connected, const ch
         }
         /* At the relay only our channel pairs, and only the machine knows
          * it: a failed handshake there is interference, not a wrong token. */
-        if (a->path == DIAL_PATH_RELAY && error == -ENOTCONN)
+        if (error == -EKEYREVOKED) {
+                a->race->rotated = true;
+                pthread_cond_broadcast(&a->race->cond);
+        } else if (a->path == DIAL_PATH_RELAY && error == -ENOTCONN)
                 a->race->interference = true;
         else if (error == -EBADMSG || error == -ECONNABORTED) {
                 a->race->handshake_failed = true;
@@ -362,6 +372,12 @@ static void *run_direct(void *userdata) {
                                 claim(a, &t, &hello);
                                 goto done;
                         }
+                        if (fd == -EKEYREVOKED) {
+                                note_error_at(a, fd, true, ROTATED_TEXT, last, sizeof last);
+                                drop_fd(a);
+                                freeaddrinfo(ai);
+                                goto done;
+                        }
                         if (!r->cancel)
                                 note_error_at(a, fd, connected, fd == -EBADMSG || fd == -ECONNABORTED ?
                                               "answered, but does not hold this token's secret (another machine, an old token, or interference)" :
@@ -426,6 +442,10 @@ static void *run_relay(void *userdata) {
                 if (k >= 0 || r->cancel)
                         goto done;
                 drop_fd(a);
+                if (paired && k == -EKEYREVOKED) {
+                        note_error(a, k, ROTATED_TEXT, last, sizeof last);
+                        goto done;
+                }
                 if (paired && k == -EUSERS)
                         note_error(a, k, BUSY_TEXT, last, sizeof last);
                 else if (paired)
@@ -600,7 +620,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
 
         bool cancelled = false;
         pthread_mutex_lock(&r->lock);
-        while (!r->have_winner && !r->rejected && r->running > 0 && now_usec() < r->deadline) {
+        while (!r->have_winner && !r->rejected && !r->rotated && r->running > 0 && now_usec() < r->deadline) {
                 if (o->cancel_fd > 0) {
                         struct pollfd p = { .fd = o->cancel_fd, .events = POLLIN };
                         if (poll(&p, 1, 0) > 0) {
@@ -624,8 +644,9 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 res->interference = r->interference;
                 res->busy = r->busy;
                 res->rejected = r->rejected;
+                res->rotated = r->rotated;
                 snprintf(res->last_error, sizeof res->last_error, "%s", r->last_error);
-                ret = cancelled ? -ECANCELED : -ETIMEDOUT;
+                ret = cancelled ? -ECANCELED : r->rotated ? -EKEYREVOKED : -ETIMEDOUT;
         }
         sodium_memzero(&r->winner, sizeof r->winner);
         pthread_mutex_unlock(&r->lock);

@@ -63,11 +63,13 @@ struct dial_result {
         bool interference;     /* paired at the relay, but the handshake failed there */
         bool busy;             /* the machine answered "busy" (tunnel.h): too many waiting there */
         bool rejected;         /* stopped at a rejection (stop_on_rejection) */
+        bool rotated;          /* the machine proved the token was rotated: stopped at once */
         char last_error[600];
 };
 
 /* Returns 0 with r->tunnel established, -ETIMEDOUT when no path got through
- * in time (r->last_error and r->handshake_failed tell more), -ECANCELED,
+ * in time (r->last_error and r->handshake_failed tell more), -EKEYREVOKED at
+ * once when a path proved the token was rotated (r->rotated), -ECANCELED,
  * -EINVAL on bad options (unparsable --direct or --relay). */
 int dial(const struct dial_options *o, struct dial_result *r);
 

@@ -86,6 +86,7 @@ const char *record_strerror(int error) {
         case -ETIMEDOUT: return "the peer did not answer in time";
         case -ECONNABORTED: return "the peer refused the handshake: it does not hold this token's secret (another machine, or an old token)";
         case -EPROTO: return "the peer broke the tunnel protocol";
+        case -EKEYREVOKED: return "the token was rotated: read the new code";
         default: return strerror(-error);
         }
 }

@@ -26,6 +26,8 @@ enum record_type {
         RECORD_CLIENT_HELLO = 1, /* initiator's first record: key confirmation */
         RECORD_HELLO = 2,        /* responder's hello: host name, host keys, version */
         RECORD_CLOSE = 3,        /* this direction ends here, cleanly */
+        RECORD_ROTATED = 4,      /* responder, instead of HELLO: this key was the code's before
+                                  * kairos-recovery rotate; nothing more follows (tunnel.h) */
         _RECORD_TYPE_MAX,
 };
 

@@ -99,6 +99,7 @@ struct relay_waiters {
         void *userdata;
         unsigned replace_sec;
         usec_t summary_interval;
+        bool quiet; /* relay_waiters_set_quiet() */
         char channels[KAIROS_RELAY_SLOTS][KAIROS_CHANNEL_HEX + 1];
         char side[KAIROS_SIDE_HEX + 1];
         size_t n_relays;
@@ -133,6 +134,12 @@ static void set_reachable(struct relay *r, bool reachable, int error, const char
         const char *fields[] = { field, NULL };
         usec_t now = now_usec();
 
+        if (r->w->quiet) {
+                r->reachable = reachable;
+                r->reported = true;
+                log_debug("Relay %s, old code's channels: %s.", r->name, reachable ? "waiting" : why ?: "not reachable");
+                return;
+        }
         snprintf(field, sizeof field, "KAIROS_RELAY=%s", r->name);
         /* Said once a change, and once at the start even if the relay
          * never answers: an unreachable relay must show in the journal.
@@ -628,6 +635,10 @@ static void relay_network_changed(struct relay *r) {
                 inet_ntop(AF_INET, &((struct sockaddr_in *) &src)->sin_addr, a, sizeof a);
         log_info("Relay %s: the network changed; registering %u waiter%s again from %s.", r->name, moved,
                  moved == 1 ? "" : "s", a);
+}
+
+void relay_waiters_set_quiet(struct relay_waiters *w) {
+        w->quiet = true;
 }
 
 void relay_waiters_set_summary_interval(struct relay_waiters *w, unsigned seconds) {

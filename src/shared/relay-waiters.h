@@ -62,6 +62,10 @@ void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned second
  * (attempts and the last reason) every this many seconds (default 300). */
 void relay_waiters_set_summary_interval(struct relay_waiters *w, unsigned seconds);
 
+/* Reachability only at debug level: for the old code's waiters after a
+ * rotate, which the journal need not tell about apart. */
+void relay_waiters_set_quiet(struct relay_waiters *w);
+
 /* The machine's addresses or routes changed (netlink): see above. */
 void relay_waiters_network_changed(struct relay_waiters *w);
 

@@ -17,6 +17,9 @@
  *
  *   transport tunnel|ssh        tunnel: Noise responder first, then SSH
  *   secret HEX                  the token's 16-byte secret, 32 hex digits
+ *   retired_secret HEX          optional, for a while after a rotate: the
+ *                               secret before it; a tunnel made with it gets
+ *                               ROTATED (tunnel.h) and nothing else
  *   hostkey PATH                OpenSSH private key file (repeatable, at
  *                               most HELLO_MAX_KEYS; absolute paths)
  *   authorized_keys PATH        optional; lines with options are refused
@@ -41,6 +44,8 @@
  *                               before the answer to it; the peer holds the
  *                               secret, or replays a message it saw)
  *   tunnel-established          after key confirmation, never before
+ *   tunnel-rotated              final: the peer confirmed the retired
+ *                               secret's key and was told it was rotated
  *   tunnel-failed REASON        final: nothing follows
  *   auth-failed METHOD USER     METHOD: password or publickey (an unknown
  *                               key offered counts, as in sshd)

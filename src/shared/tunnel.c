@@ -132,6 +132,12 @@ int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
         r = recv_record(t, &type, &rp, &len, deadline);
         if (r < 0)
                 goto fail;
+        /* Authenticated by the key we hold: the machine says the code was
+         * rotated, and no path will do with it. */
+        if (type == RECORD_ROTATED) {
+                r = -EKEYREVOKED;
+                goto fail;
+        }
         if (type != RECORD_HELLO || hello_parse((const char *) rp, len, hello, &why) < 0) {
                 r = -EPROTO;
                 goto fail;
@@ -142,13 +148,15 @@ fail:
         return r;
 }
 
-int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline,
-                  void (*proven)(void *userdata), void *userdata) {
+int tunnel_accept_retired(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
+                          const uint8_t *retired_psk, usec_t deadline, void (*proven)(void *userdata),
+                          void *userdata, bool *retired) {
         struct noise_handshake hs;
         uint8_t msg[HANDSHAKE_MAX], payload[HANDSHAKE_MAX];
         size_t len = sizeof msg, plen = sizeof payload;
         const uint8_t *rp;
         uint8_t type;
+        bool old = false;
         int r;
 
         *t = (struct tunnel) { .fd = fd };
@@ -160,10 +168,20 @@ int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], u
         r = recv_framed(fd, msg, &len, deadline);
         if (r >= 0)
                 r = noise_handshake_read(&hs, msg, len, payload, &plen);
+        /* Not the current key: perhaps the one before the last rotate. The
+         * first message holds no DH, so a second try costs next to nothing. */
+        if (r == -EBADMSG && retired_psk) {
+                noise_handshake_clear(&hs);
+                plen = sizeof payload;
+                r = handshake_init(&hs, false, retired_psk);
+                if (r >= 0)
+                        r = noise_handshake_read(&hs, msg, len, payload, &plen);
+                old = r >= 0;
+        }
         /* The first message carries no payload; one that does is not ours. */
         if (r >= 0 && plen != 0)
                 r = -EPROTO;
-        if (r >= 0 && proven)
+        if (r >= 0 && proven && !old)
                 proven(userdata);
         len = sizeof msg;
         if (r >= 0)
@@ -184,10 +202,21 @@ int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], u
                 r = -EPROTO;
                 goto fail;
         }
+        if (retired)
+                *retired = old;
         return 0;
 fail:
         tunnel_done(t, false);
         return r;
+}
+
+int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline,
+                  void (*proven)(void *userdata), void *userdata) {
+        return tunnel_accept_retired(t, fd, psk, NULL, deadline, proven, userdata, NULL);
+}
+
+int tunnel_send_rotated(struct tunnel *t, usec_t deadline) {
+        return send_record(t, RECORD_ROTATED, NULL, 0, deadline);
 }
 
 int tunnel_send_hello(struct tunnel *t, const struct kairos_hello *hello, usec_t deadline) {

@@ -17,7 +17,15 @@
  * or its source refused for a while) may send, instead of handshake 2, the
  * frame "busy" (four bytes; handshake 2 has 48) and close. Anyone on the
  * path could forge it, as they could cut the connection: it only tells
- * the user that the token was not the problem. */
+ * the user that the token was not the problem.
+ *
+ * For a while after kairos-recovery rotate (ROTATE_GRACE in the daemon)
+ * the responder also accepts the code before the rotation, but only to
+ * say so: it completes the handshake with the old key, waits for the key
+ * confirmation, and sends one record ROTATED instead of the hello, then
+ * closes. Only the holder of the old code can read it, and only the
+ * machine (or whoever holds the old code too) can write it: unlike
+ * "busy", a relay operator cannot forge it to make a bridge give up. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,8 +57,9 @@ struct tunnel {
 /* Both return 0 with t ready, or: -EBADMSG the peer does not hold the same
  * secret (or someone interferes), -ECONNABORTED the responder closed on our
  * first message (it holds another secret), -EUSERS the responder is busy
- * (TUNNEL_BUSY_FRAME), -ETIMEDOUT, -ECONNRESET the peer closed, -EPROTO
- * the peer broke the protocol. fd stays the caller's. */
+ * (TUNNEL_BUSY_FRAME), -EKEYREVOKED the responder proved that this secret
+ * was rotated away (ROTATED), -ETIMEDOUT, -ECONNRESET the peer closed,
+ * -EPROTO the peer broke the protocol. fd stays the caller's. */
 int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
                     struct kairos_hello *hello, usec_t deadline);
 /* Returns when the initiator's key confirmation arrived; the caller sends
@@ -59,6 +68,13 @@ int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
  * sent (the peer holds the secret, or replays a message it saw). */
 int tunnel_accept(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE], usec_t deadline,
                   void (*proven)(void *userdata), void *userdata);
+/* The same, and when retired_psk is not NULL a first message made with it
+ * is taken too (*retired = true then; proven is not called for it): the
+ * caller sends tunnel_send_rotated() and ends. */
+int tunnel_accept_retired(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
+                          const uint8_t *retired_psk, usec_t deadline, void (*proven)(void *userdata),
+                          void *userdata, bool *retired);
+int tunnel_send_rotated(struct tunnel *t, usec_t deadline);
 int tunnel_send_hello(struct tunnel *t, const struct kairos_hello *hello, usec_t deadline);
 
 struct tunnel_stats {

@@ -17,6 +17,7 @@ INTEGRATION_TESTS = \
 	tests/integration/bridge-resilience.sh \
 	tests/integration/bridge-photo.sh \
 	tests/integration/bridge-operator.sh \
+	tests/integration/relay-rotated.sh \
 	tests/integration/completion.sh \
 	tests/integration/no-relay.sh \
 	tests/integration/recovery-cli.sh \

@@ -2,14 +2,14 @@
 # kairos-bridge --qr-code-image: the token from photos of a screen, made
 # with the real qrencode and ImageMagick as a phone would take them (tilted,
 # in perspective, blurred, noisy, JPEG, 4000 pixels wide, the code small in
-# a large picture, light on dark, moiré, EXIF orientation, beside another
+# a large picture, light on dark, moiré, EXIF orientation (JPEG, WebP), beside another
 # code), and a clear error with its own code for each kind of bad input.
 # tests/tools/qr-image-read prints the token, or the error and exits with
 # its code (qr-image.h). Decoding times are printed for the eye only.
 KAIROS_SIDES="bridge"
 . "$(dirname "$0")/lib.sh"
 
-need qrencode zbarimg convert identify python3
+need qrencode zbarimg convert identify python3 exiftool
 READ="$builddir/tests/tools/qr-image-read"
 [ -x "$READ" ] || fail "$READ is not built (make check builds it)"
 cd "$WORK"
@@ -195,6 +195,17 @@ expect_token exif2.jpg "$TOKEN" "800x${W} stored, EXIF orientation 2, shown 800x
 convert landscape.png -transverse -resize 3000x3000 -quality 85 stored-transverse.jpg
 exif_orient stored-transverse.jpg exif7.jpg 7
 expect_token exif7.jpg "$TOKEN" "EXIF orientation 7, shown 3000x"
+# WebP keeps EXIF in a chunk of its own: exiftool tags JPEGs, ImageMagick
+# carries the tag into the WebP's EXIF chunk, and exiftool reads it there.
+for o in 6 2; do
+	from=stored-turned.jpg
+	[ "$o" = 2 ] && from=stored-mirrored.jpg
+	exiftool -q -n -Orientation=$o -o "exiftool$o.jpg" "$from" || fail "exiftool cannot tag $from"
+	convert "exiftool$o.jpg" -quality 90 "exif$o.webp"
+	[ "$(exiftool -s3 -n -Orientation "exif$o.webp")" = "$o" ] || fail "no EXIF orientation $o in exif$o.webp"
+done
+expect_token exif6.webp "$TOKEN" "WebP, ${W}x800 stored, EXIF orientation 6, shown 800x${W}"
+expect_token exif2.webp "$TOKEN" "WebP, 800x${W} stored, EXIF orientation 2, shown 800x${W}"
 
 echo "# several codes in one picture: the kairos token is picked"
 convert url.png code10.png +append url-and-token.png

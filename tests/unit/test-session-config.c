@@ -48,6 +48,21 @@ static void test_config(void) {
         if (r == 0)
                 config_done(&c);
 
+        r = parse("transport tunnel\nsecret " SECRET "\nretired_secret ffeeddccbbaa99887766554433221100\nhostkey /k\n", &c,
+                  why);
+        tap_ok(r == 0 && c.have_retired_secret && c.retired_secret[0] == 0xff && c.retired_secret[15] == 0x00 &&
+                       c.secret[0] == 0x00,
+               "retired_secret (after a rotate) decoded beside the secret");
+        if (r == 0) {
+                config_done(&c);
+                tap_ok(!c.have_retired_secret && c.retired_secret[0] == 0, "config_done wipes the retired secret too");
+        }
+        r = parse("transport tunnel\nsecret " SECRET "\nretired_secret 0011\nhostkey /k\n", &c, why);
+        tap_ok(r == -EINVAL && strstr(why, "retired_secret") && !strstr(why, "0011"),
+               "short retired_secret refused without echoing it (%s)", why);
+        r = parse("transport tunnel\nretired_secret " SECRET "\nhostkey /k\n", &c, why);
+        tap_ok(r == -EINVAL && strstr(why, "secret"), "a retired secret alone is no secret: refused (%s)", why);
+
         r = parse("transport ssh\nhostkey /k\n", &c, why);
         tap_ok(r == -EINVAL && strstr(why, "secret"), "no secret: refused (%s)", why);
         r = parse("secret " SECRET "\nhostkey /k\n", &c, why);

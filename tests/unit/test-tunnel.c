@@ -112,6 +112,73 @@ static void test_handshake(void) {
         tap_ok(r < 0, "with a PSK one bit off, tunnel_initiate fails too (got %d, %s)", r, r < 0 ? record_strerror(r) : "success");
 }
 
+/* ---- after a rotate: the old key gets ROTATED, and only that ---- */
+
+struct retired_responder {
+        struct responder base;
+        const uint8_t *retired_psk;
+        bool retired;
+};
+
+static void *respond_retired(void *arg) {
+        struct retired_responder *s = arg;
+        struct responder *b = &s->base;
+
+        b->r = tunnel_accept_retired(&b->t, b->fd, b->psk, s->retired_psk, deadline_after(b->timeout), on_proven, b,
+                                     &s->retired);
+        if (b->r == 0)
+                b->r = s->retired ? tunnel_send_rotated(&b->t, deadline_after(b->timeout)) :
+                                    tunnel_send_hello(&b->t, &server_hello, deadline_after(b->timeout));
+        if (b->r == 0)
+                tunnel_done(&b->t, false);
+        close(b->fd);
+        return NULL;
+}
+
+static int handshake_retired(const uint8_t *psk_i, const uint8_t *psk_r, const uint8_t *old,
+                             struct retired_responder *res) {
+        static struct kairos_hello got;
+        struct tunnel ini;
+        pthread_t th;
+        int sv[2], r;
+
+        pair(sv);
+        *res = (struct retired_responder) {
+                .base = { .fd = sv[1], .psk = psk_r, .timeout = HANDSHAKE_TIMEOUT }, .retired_psk = old,
+        };
+        start(&th, respond_retired, res);
+        r = tunnel_initiate(&ini, sv[0], psk_i, &got, deadline_after(HANDSHAKE_TIMEOUT));
+        if (r == 0)
+                tunnel_done(&ini, false);
+        close(sv[0]);
+        pthread_join(th, NULL);
+        return r;
+}
+
+static void test_retired(void) {
+        struct retired_responder res;
+        uint8_t cur[NOISE_KEY_SIZE], old[NOISE_KEY_SIZE], other[NOISE_KEY_SIZE];
+        int r;
+
+        randombytes_buf(cur, sizeof cur);
+        randombytes_buf(old, sizeof old);
+        randombytes_buf(other, sizeof other);
+        r = handshake_retired(old, cur, old, &res);
+        tap_ok(r == -EKEYREVOKED && res.retired && res.base.r == 0,
+               "the key before a rotate: the initiator gets -EKEYREVOKED (got %d), the responder knew it was the old one",
+               r);
+        tap_ok(res.base.proven == 0, "the old key does not count as proven (admission): %u calls", res.base.proven);
+        r = handshake_retired(cur, cur, old, &res);
+        tap_ok(r == 0 && !res.retired && res.base.proven == 1,
+               "the current key with an old one kept: the hello as always (got %d, retired %d)", r, res.retired);
+        r = handshake_retired(other, cur, old, &res);
+        tap_ok(r < 0 && r != -EKEYREVOKED && res.base.r == -EBADMSG,
+               "a third key: refused as before (initiator %d, responder %d), never told rotated", r, res.base.r);
+        r = handshake_retired(old, cur, NULL, &res);
+        tap_ok(r < 0 && r != -EKEYREVOKED && res.base.r == -EBADMSG,
+               "the old key once none is kept: refused like any other (initiator %d, responder %d)", r, res.base.r);
+}
+
 /* ---- 8 MiB each way ---- */
 
 struct pump_arg {
@@ -561,6 +628,7 @@ int main(void) {
         strcpy(server_hello.keys[1], host_keys[1]);
 
         test_handshake();
+        test_retired();
         test_pump();
         test_pump_tampered();
         test_pump_small_records();
