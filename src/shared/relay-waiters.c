@@ -17,105 +17,17 @@
 #include "netaddr.h"
 #include "relay-waiters.h"
 #include "relay.h"
+#include "relay-waiters-internal.h"
 #include "resolve.h"
 
-#define MAX_RELAYS 8
-#define REOPEN_BURST 5                      /* reopenings a second before we slow down */
-#define BACKOFF_MIN (1 * USEC_PER_SEC)
-/* A recovery must be reachable soon after the relay is back; a connection
- * attempt per slot every few seconds costs a relay nothing. */
-#define BACKOFF_MAX (4 * USEC_PER_SEC)
-#define CONNECT_TIMEOUT (10 * USEC_PER_SEC)
-/* After pairings whose handshake failed: a camper that pairs and closes,
- * or stays silent, made us start a helper hundreds of times a second.
- * Doubling from 1 s, a slot costs at most 5 helpers in its first 10 s of
- * such churn and then one every 30 s; the relay path is what a camper can
- * deny anyway (kairos-recovery(8)), and 30 s is how long the real user
- * waits for a slot after the camper is gone. */
-#define PAIRING_BACKOFF_MIN (1 * USEC_PER_SEC)
-#define PAIRING_BACKOFF_MAX (30 * USEC_PER_SEC)
-/* Keepalive on a waiting connection: a probe after 10 s of silence, then
- * every 5 s, dead after 3 unanswered (25 s in all, also TCP_USER_TIMEOUT).
- * A NAT that forgot the connection, or a relay that lost it, makes the
- * waiter a ghost the relay may still pair a bridge with; the first probe
- * that meets the relay's RST ends it, so a ghost lives at most about 10 s.
- * Four probes a relay every 10 s cost nothing; the bridge uses the same. */
-#define KEEPALIVE_IDLE_SEC 10
-#define KEEPALIVE_INTERVAL_SEC 5
-#define KEEPALIVE_COUNT 3
-/* A relay that stays unreachable (no DNS, no route, down) fails a retry
- * every few seconds on every slot: that is said once, and then summed up
- * this often, so that the journal of a long recovery stays readable. */
-#define SUMMARY_INTERVAL_DEFAULT (5 * 60 * USEC_PER_SEC)
-
-enum waiter_state {
-        WAITER_IDLE,
-        WAITER_CONNECTING,
-        WAITER_WAITING, /* request sent, no answer yet */
-};
-
-struct relay;
-
-struct waiter {
-        struct relay *relay;
-        unsigned slot;
-        enum waiter_state state;
-        int fd;
-        sd_event_source *io, *timer;
-        struct relay_reply reply;
-};
-
-struct slot {
-        struct waiter cur, next; /* next: the replacement being opened */
-        sd_event_source *reopen, *replace;
-        usec_t burst_start;
-        unsigned burst;
-        unsigned failed_pairings; /* in a row, see PAIRING_BACKOFF_MIN */
-};
-
-struct relay {
-        struct relay_waiters *w;
-        char name[KAIROS_RELAY_TEXT_MAX];
-        char host[256];
-        uint16_t port;
-        struct sockaddr_storage addr;
-        socklen_t addr_len;
-        struct resolve_query *query;
-        usec_t backoff;
-        bool reachable;
-        bool reported; /* reachable has been logged at least once */
-        /* Failures since the relay was last said to be lost, or last summed
-         * up, and the latest reason, for the summary. */
-        unsigned failures;
-        usec_t unreachable_since, last_summary;
-        char last_why[160];
-        bool no_route; /* the machine has no route to it now (netlink) */
-        struct slot slots[KAIROS_RELAY_SLOTS];
-};
-
-struct relay_waiters {
-        sd_event *event;
-        struct relay_waiters_callbacks cb;
-        void *userdata;
-        unsigned replace_sec;
-        usec_t summary_interval;
-        bool quiet; /* relay_waiters_set_quiet() */
-        char channels[KAIROS_RELAY_SLOTS][KAIROS_CHANNEL_HEX + 1];
-        char side[KAIROS_SIDE_HEX + 1];
-        size_t n_relays;
-        struct relay relays[MAX_RELAYS];
-};
-
-static void open_waiter(struct relay *r, struct waiter *wt);
-static void schedule_open(struct relay *r, unsigned slot, usec_t delay);
 static void waiter_broken(struct waiter *wt, int error);
 
-static void changed(struct relay_waiters *w) {
+void rw_changed(struct relay_waiters *w) {
         if (w->cb.changed)
                 w->cb.changed(w->userdata);
 }
 
-static void waiter_close(struct waiter *wt) {
+void rw_waiter_close(struct waiter *wt) {
         wt->io = sd_event_source_disable_unref(wt->io);
         wt->timer = sd_event_source_disable_unref(wt->timer);
         if (wt->fd >= 0)
@@ -129,7 +41,7 @@ static struct slot *slot_of(struct waiter *wt) {
         return &wt->relay->slots[wt->slot];
 }
 
-static void set_reachable(struct relay *r, bool reachable, int error, const char *why) {
+void rw_set_reachable(struct relay *r, bool reachable, int error, const char *why) {
         char field[sizeof r->name + 16];
         const char *fields[] = { field, NULL };
         usec_t now = now_usec();
@@ -181,7 +93,7 @@ static void set_reachable(struct relay *r, bool reachable, int error, const char
                 r->failures = 0;
                 snprintf(r->last_why, sizeof r->last_why, "%s", why);
         }
-        changed(r->w);
+        rw_changed(r->w);
 }
 
 /* At once, unless a slot keeps closing (someone camping on the channel). */
@@ -211,22 +123,22 @@ static void waiter_failed(struct waiter *wt, int error, bool relay_unreachable, 
         struct slot *s = slot_of(wt);
         bool was_next = wt == &s->next, was_waiting = wt->state == WAITER_WAITING;
 
-        waiter_close(wt);
+        rw_waiter_close(wt);
         /* The status counts waiting slots: without this it said "connected"
          * for as long as the relay stayed away. */
         if (was_waiting)
-                changed(r->w);
+                rw_changed(r->w);
         if (was_next)
                 return; /* the current waiter stays; the replacement is tried again later */
         if (relay_unreachable) {
-                set_reachable(r, false, error, why ?: relay_strerror(error));
+                rw_set_reachable(r, false, error, why ?: relay_strerror(error));
                 r->backoff = r->backoff ? MIN(r->backoff * 2, BACKOFF_MAX) : BACKOFF_MIN;
-                schedule_open(r, wt->slot, r->backoff + randombytes_uniform(250) * USEC_PER_MSEC);
+                rw_schedule_open(r, wt->slot, r->backoff + randombytes_uniform(250) * USEC_PER_MSEC);
                 return;
         }
         /* Closed without "ok": another connection took the slot. At once,
          * unless it keeps happening (someone camping on the channel). */
-        schedule_open(r, wt->slot, reopen_delay(s));
+        rw_schedule_open(r, wt->slot, reopen_delay(s));
 }
 
 /* The path under a registered waiter died: a reset (a NAT that forgot the
@@ -238,19 +150,19 @@ static void waiter_broken(struct waiter *wt, int error) {
         struct slot *s = slot_of(wt);
         bool was_next = wt == &s->next;
 
-        waiter_close(wt);
+        rw_waiter_close(wt);
         if (was_next)
                 return;
-        set_reachable(r, false, error,
+        rw_set_reachable(r, false, error,
                       error == -ETIMEDOUT ? "the connection died (keepalive unanswered)" :
                       error == -ECONNRESET ? "the connection was reset (a NAT on the way forgot it, or the relay lost it)" :
                                              relay_strerror(error));
-        schedule_open(r, wt->slot, reopen_delay(s));
+        rw_schedule_open(r, wt->slot, reopen_delay(s));
 }
 
 static void replace_done(struct slot *s) {
         /* The replacement is registered: the old one can go. */
-        waiter_close(&s->cur);
+        rw_waiter_close(&s->cur);
         s->cur = s->next;
         s->next = (struct waiter) { .relay = s->cur.relay, .slot = s->cur.slot, .fd = -1 };
         if (s->cur.io)
@@ -296,15 +208,15 @@ static int on_readable(sd_event_source *src, int fd, uint32_t revents, void *use
                 unsigned slot = wt->slot;
 
                 wt->fd = -1;
-                waiter_close(wt);
+                rw_waiter_close(wt);
                 if (was_next) {
                         /* The replacement paired first; the current one stays. */
                 } else if (s->next.state == WAITER_WAITING)
                         replace_done(s);
                 else
-                        schedule_open(r, slot, pairing_delay(s));
+                        rw_schedule_open(r, slot, pairing_delay(s));
                 w->cb.paired(paired_fd, r->name, slot, w->userdata);
-                changed(w);
+                rw_changed(w);
                 return 0;
         }
 }
@@ -337,8 +249,8 @@ static int on_connected(sd_event_source *src, int fd, uint32_t revents, void *us
         struct slot *s = slot_of(wt);
         if (wt == &s->next)
                 replace_done(s);
-        set_reachable(r, true, 0, NULL);
-        changed(w);
+        rw_set_reachable(r, true, 0, NULL);
+        rw_changed(w);
         return 0;
 }
 
@@ -355,7 +267,7 @@ static int on_connect_timeout(sd_event_source *src, uint64_t usec, void *userdat
         return 0;
 }
 
-static void open_waiter(struct relay *r, struct waiter *wt) {
+void rw_open_waiter(struct relay *r, struct waiter *wt) {
         struct relay_waiters *w = r->w;
         int fd;
 
@@ -382,27 +294,27 @@ static void on_resolved(int ret, const struct sockaddr *addr, socklen_t len, voi
         if (ret != 0) {
                 char why[sizeof r->host + 96];
 
-                /* Through set_reachable(): once, then summed up, not once a retry. */
+                /* Through rw_set_reachable(): once, then summed up, not once a retry. */
                 snprintf(why, sizeof why, "cannot resolve %s: %s", r->host, gai_strerror(ret));
-                set_reachable(r, false, 0, why);
+                rw_set_reachable(r, false, 0, why);
                 r->addr_len = 0;
                 r->backoff = r->backoff ? MIN(r->backoff * 2, BACKOFF_MAX) : BACKOFF_MIN;
                 for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
-                        schedule_open(r, s, r->backoff);
+                        rw_schedule_open(r, s, r->backoff);
                 return;
         }
         memcpy(&r->addr, addr, len);
         r->addr_len = len;
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
                 if (r->slots[s].cur.state == WAITER_IDLE && !r->slots[s].reopen)
-                        open_waiter(r, &r->slots[s].cur);
+                        rw_open_waiter(r, &r->slots[s].cur);
 }
 
 static void resolve(struct relay *r) {
         if (r->query)
                 return;
         if (resolve_start(r->w->event, r->host, r->port, on_resolved, r, &r->query) < 0)
-                schedule_open(r, 0, BACKOFF_MAX);
+                rw_schedule_open(r, 0, BACKOFF_MAX);
 }
 
 static int on_reopen(sd_event_source *src, uint64_t usec, void *userdata) {
@@ -417,17 +329,17 @@ static int on_reopen(sd_event_source *src, uint64_t usec, void *userdata) {
                 resolve(r);
                 return 0;
         }
-        open_waiter(r, wt);
+        rw_open_waiter(r, wt);
         return 0;
 }
 
-static void schedule_open(struct relay *r, unsigned slot, usec_t delay) {
+void rw_schedule_open(struct relay *r, unsigned slot, usec_t delay) {
         struct slot *s = &r->slots[slot];
 
         if (s->reopen || s->cur.state != WAITER_IDLE)
                 return;
         if (delay == 0 && r->addr_len > 0) {
-                open_waiter(r, &s->cur);
+                rw_open_waiter(r, &s->cur);
                 return;
         }
         if (sd_event_add_time_relative(r->w->event, &s->reopen, CLOCK_MONOTONIC, delay, 0, on_reopen, &s->cur) < 0)
@@ -441,7 +353,7 @@ static int on_replace(sd_event_source *src, uint64_t usec, void *userdata) {
 
         /* Open the new one first: it cannot pair with the old (same side). */
         if (s->cur.state == WAITER_WAITING && s->next.state == WAITER_IDLE && r->addr_len > 0)
-                open_waiter(r, &s->next);
+                rw_open_waiter(r, &s->next);
         sd_event_source_set_time_relative(src, (base * 4 / 5 + randombytes_uniform(base * 2 / 5 + 1)) * USEC_PER_SEC);
         sd_event_source_set_enabled(src, SD_EVENT_ON);
         return 0;
@@ -450,8 +362,8 @@ static int on_replace(sd_event_source *src, uint64_t usec, void *userdata) {
 static void relay_stop(struct relay *r) {
         r->query = resolve_cancel(r->query);
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
-                waiter_close(&r->slots[s].cur);
-                waiter_close(&r->slots[s].next);
+                rw_waiter_close(&r->slots[s].cur);
+                rw_waiter_close(&r->slots[s].next);
                 r->slots[s].reopen = sd_event_source_disable_unref(r->slots[s].reopen);
                 r->slots[s].replace = sd_event_source_disable_unref(r->slots[s].replace);
         }
@@ -531,7 +443,7 @@ int relay_waiters_set_secret(struct relay_waiters *w, const uint8_t secret[KAIRO
                 relay_stop(&w->relays[i]);
                 relay_start(&w->relays[i]);
         }
-        changed(w);
+        rw_changed(w);
         return 0;
 }
 
@@ -559,95 +471,12 @@ void relay_waiters_set_replace_interval(struct relay_waiters *w, unsigned second
                                                                   w->replace_sec * USEC_PER_SEC);
 }
 
-/* A waiter whose address went: the relay would keep it, and pair a bridge
- * with it, until its own TCP gives up. A reset tells the relay now: sent
- * from the vanished address (netaddr_reset_on_close), through the NAT that
- * still maps it. */
-static void waiter_abort(struct waiter *wt) {
-        if (wt->fd >= 0)
-                netaddr_reset_on_close(wt->fd, wt->relay->addr.ss_family);
-        waiter_close(wt);
-}
-
-static void relay_network_changed(struct relay *r) {
-        struct sockaddr_storage src, local;
-        char a[INET6_ADDRSTRLEN] = "?";
-        unsigned moved = 0;
-        bool again = false;
-        int e;
-
-        if (r->addr_len == 0) {
-                /* Not resolved (perhaps for want of a network): look again now. */
-                for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
-                        if (r->slots[s].reopen)
-                                sd_event_source_set_time_relative(r->slots[s].reopen, 0);
-                return;
-        }
-        e = netaddr_route_source((const struct sockaddr *) &r->addr, r->addr_len, &src);
-        if (e < 0) {
-                /* No way to the relay: said now rather than when keepalive
-                 * gives up. The waiters stay open: closed now, with no route
-                 * for their FIN, the relay would keep them as ghosts; they
-                 * are replaced or reset once a route is back. */
-                if (!r->no_route) {
-                        r->no_route = true;
-                        set_reachable(r, false, e, "no route to it (network down?)");
-                        changed(r->w); /* the status counts no waiting slot now */
-                }
-                return;
-        }
-        if (r->no_route) {
-                r->no_route = false;
-                again = true; /* whatever the waiters' address: register anew */
-        }
-        if (!r->reachable) {
-                /* A way to the relay again: try now, not at the end of the backoff. */
-                r->backoff = 0;
-                for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
-                        if (r->slots[s].reopen)
-                                sd_event_source_set_time_relative(r->slots[s].reopen, 0);
-        }
-        /* Waiters that leave from an address the route no longer uses (the
-         * machine's address changed), or that outlived a time without a
-         * route: replaced, the new one first, as every few minutes anyway.
-         * One whose address went is of no use: reset. */
-        for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++) {
-                struct slot *sl = &r->slots[s];
-                socklen_t len = sizeof local;
-
-                if (sl->cur.state != WAITER_WAITING || sl->next.state != WAITER_IDLE ||
-                    getsockname(sl->cur.fd, (struct sockaddr *) &local, &len) < 0 ||
-                    (!again && netaddr_same(&local, &src)))
-                        continue;
-                if (netaddr_is_local(&local))
-                        open_waiter(r, &sl->next);
-                else {
-                        waiter_abort(&sl->cur);
-                        schedule_open(r, s, 0);
-                }
-                moved++;
-        }
-        if (moved == 0)
-                return;
-        if (src.ss_family == AF_INET6)
-                inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &src)->sin6_addr, a, sizeof a);
-        else if (src.ss_family == AF_INET)
-                inet_ntop(AF_INET, &((struct sockaddr_in *) &src)->sin_addr, a, sizeof a);
-        log_info("Relay %s: the network changed; registering %u waiter%s again from %s.", r->name, moved,
-                 moved == 1 ? "" : "s", a);
-}
-
 void relay_waiters_set_quiet(struct relay_waiters *w) {
         w->quiet = true;
 }
 
 void relay_waiters_set_summary_interval(struct relay_waiters *w, unsigned seconds) {
         w->summary_interval = MAX(seconds, 1u) * USEC_PER_SEC;
-}
-
-void relay_waiters_network_changed(struct relay_waiters *w) {
-        for (size_t i = 0; i < w->n_relays; i++)
-                relay_network_changed(&w->relays[i]);
 }
 
 size_t relay_waiters_count(const struct relay_waiters *w) {
