@@ -6,14 +6,28 @@ if BUILD_RECOVERY
 dracutmodule_SCRIPTS = \
 	dracut/90kairos-recovery/module-setup.sh \
 	dracut/90kairos-recovery/kairos-recovery-generator.sh \
-	dracut/90kairos-recovery/kairos-recovery-initqueue.sh
-dracutmodule_DATA = dracut/90kairos-recovery/kairos-recovery-initrd.conf
+	dracut/90kairos-recovery/kairos-recovery-initqueue.sh \
+	dracut/90kairos-recovery/kairos-unlock-generator.sh \
+	dracut/90kairos-recovery/kairos-unlock-netdown.sh \
+	dracut/90kairos-recovery/kairos-unlock-noblock.sh
+dracutmodule_DATA = dracut/90kairos-recovery/kairos-recovery-initrd.conf \
+	dracut/90kairos-recovery/kairos-unlock.path \
+	dracut/90kairos-recovery/kairos-unlock-netdown.service
 endif
 EXTRA_DIST += dracut/90kairos-recovery/module-setup.sh.in \
+	dracut/90kairos-recovery/kairos-unlock-generator.sh.in \
+	dracut/90kairos-recovery/kairos-unlock-netdown.sh \
+	dracut/90kairos-recovery/kairos-unlock-noblock.sh \
+	dracut/90kairos-recovery/kairos-unlock.path \
+	dracut/90kairos-recovery/kairos-unlock-netdown.service \
 	dracut/90kairos-recovery/kairos-recovery-generator.sh \
 	dracut/90kairos-recovery/kairos-recovery-initqueue.sh \
 	dracut/90kairos-recovery/kairos-recovery-initrd.conf
-CLEANFILES += dracut/90kairos-recovery/module-setup.sh
+CLEANFILES += dracut/90kairos-recovery/module-setup.sh dracut/90kairos-recovery/kairos-unlock-generator.sh
+
+dracut/90kairos-recovery/kairos-unlock-generator.sh: dracut/90kairos-recovery/kairos-unlock-generator.sh.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) dracut/90kairos-recovery && sed -e 's|@sbindir[@]|$(sbindir)|g' \
+		$(srcdir)/dracut/90kairos-recovery/kairos-unlock-generator.sh.in >$@ && chmod +x $@
 
 dracut/90kairos-recovery/module-setup.sh: dracut/90kairos-recovery/module-setup.sh.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) dracut/90kairos-recovery && sed -e 's|@sbindir[@]|$(sbindir)|g' \

@@ -21,8 +21,9 @@ kairos_recovery_session_SOURCES = \
 	src/session/shell.c \
 	src/session/spawn.c src/session/spawn.h \
 	src/session/forward.c \
-	src/session/keygen.c src/session/keygen.h
-kairos_recovery_session_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS)
+	src/session/keygen.c src/session/keygen.h \
+	$(UNLOCK_ASK_SOURCES)
+kairos_recovery_session_CFLAGS = $(AM_CFLAGS) $(LIBSSH_CFLAGS) -I$(top_srcdir)/src/unlock
 kairos_recovery_session_LDADD = $(SHARED_LIBS) $(LIBSSH_SESSION_LIBS) -lutil
 # With libssh.a (configure --with-libssh, static by default), a GSSAPI with
 # no mechanisms stands in for Kerberos (gssapi-none.c says why).

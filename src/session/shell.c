@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ask-dir.h"
 #include "log.h"
 #include "server.h"
 #include "spawn.h"
@@ -143,7 +144,7 @@ static void on_signal(ssh_session session, ssh_channel channel, const char *sign
 
 static char **build_env(struct channel *ch) {
         struct server *s = ch->server;
-        char **env = calloc(CHANNEL_ENV_MAX + 8, sizeof *env);
+        char **env = calloc(CHANNEL_ENV_MAX + 10, sizeof *env); /* ours, theirs, NULL */
         size_t n = 0;
         bool ok = true;
 
@@ -155,6 +156,11 @@ static char **build_env(struct channel *ch) {
         ok = ok && asprintf(&env[n++], "LOGNAME=root") >= 0;
         ok = ok && asprintf(&env[n++], "SHELL=%s", s->shell) >= 0;
         ok = ok && asprintf(&env[n++], "PATH=%s", SESSION_PATH) >= 0;
+        /* Which path this session came by ("direct ADDR:PORT", "relay
+         * tcp:HOST:PORT slot N"), as the daemon's journal names it: what
+         * runs in the session (kairos-unlock) logs who did it. The client
+         * cannot set KAIROS_* (env_allowed()). */
+        ok = ok && asprintf(&env[n++], "KAIROS_PEER=%s", s->config->peer) >= 0;
         if (ok && ch->pty_master >= 0) {
                 ok = asprintf(&env[n++], "TERM=%s", ch->term) >= 0;
                 if (ok && ch->tty_name[0])
@@ -179,6 +185,18 @@ static void strv_free(char **v) {
         for (size_t i = 0; v && v[i]; i++)
                 free(v[i]);
         free(v);
+}
+
+/* The login banner of an interactive shell: when the machine asks for a
+ * passphrase (an encrypted root at boot), say so and how to give it
+ * (kairos-unlock), before the shell's prompt. */
+static void login_banner(int tty) {
+        char text[1024];
+
+        ask_banner(ASK_DEFAULT_DIR, text, sizeof text);
+        if (text[0] && write(tty, text, strlen(text)) < 0) {
+                /* only a hint: the shell starts all the same */
+        }
 }
 
 /* command: for the shell's -c, or NULL for a login shell; program: run
@@ -216,6 +234,8 @@ static int start(struct channel *ch, const char *command, const char *program) {
 
         if (ch->pty_master >= 0) {
                 sp.fds[0] = sp.fds[1] = sp.fds[2] = sp.ctty = ch->pty_slave;
+                if (!command && !program)
+                        login_banner(ch->pty_slave);
         } else {
                 if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
                         r = log_error_errno(negative_errno(), "%s: pipe2: %m", ch->name);

@@ -116,6 +116,26 @@ static void pump_session(struct server *s) {
         }
 }
 
+/* kairos-recovery stops (its sessions get SIGTERM): the initramfs ends
+ * because the machine goes on to its real root (unlock mode), or the
+ * machine shuts down. Each session shell hears it before the connection
+ * closes, rather than a bare "Connection closed". Best effort, a second at
+ * most: what is queued now goes out before the disconnect. */
+static void tell_sessions_ending(struct server *s) {
+        const char *text = access("/etc/initrd-release", F_OK) == 0 ?
+                "\r\nkairos: the initramfs ends, the machine goes on to its real system: this session closes.\r\n" :
+                "\r\nkairos: kairos-recovery is stopping (the machine shuts down): this session closes.\r\n";
+        bool any = false;
+
+        for (struct channel *ch = s->channels; ch; ch = ch->next)
+                if (ch->type == CHANNEL_SESSION && ch->started && !ch->close_sent && !ch->remote_closed) {
+                        ssh_channel_write_stderr(ch->ssh, text, (uint32_t) strlen(text));
+                        any = true;
+                }
+        if (any)
+                ssh_blocking_flush(s->ssh, 1000);
+}
+
 static void handle_signals(struct server *s) {
         struct signalfd_siginfo si;
 
@@ -128,8 +148,11 @@ static void handle_signals(struct server *s) {
                                 channels_child_exited(s, pid, status);
                 } else if (si.ssi_signo == SIGUSR1)
                         channels_dump(s);
-                else
+                else {
+                        if (si.ssi_signo == SIGTERM && !s->done)
+                                tell_sessions_ending(s);
                         server_end(s, "terminated by a signal");
+                }
         }
 }
 

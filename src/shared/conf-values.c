@@ -37,6 +37,7 @@ static const struct {
         [CONF_KEY_MACHINE_KEY] = { "MachineKey", "machine_key" },
         [CONF_KEY_AUTO_RECOVERY] = { "AutoRecovery", "auto_recovery" },
         [CONF_KEY_AUTO_RECOVERY_UNITS] = { "AutoRecoveryUnits", "auto_recovery_units" },
+        [CONF_KEY_UNLOCK] = { "Unlock", "unlock" },
 };
 
 static const char *const log_levels[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug" };
@@ -66,7 +67,7 @@ const char *conf_log_level_to_string(int level) {
 }
 
 bool conf_key_is_boolean(enum conf_key k) {
-        return k == CONF_KEY_PLAIN_SSH || k == CONF_KEY_PLYMOUTH || k == CONF_KEY_AUTO_RECOVERY;
+        return k == CONF_KEY_PLAIN_SSH || k == CONF_KEY_PLYMOUTH || k == CONF_KEY_AUTO_RECOVERY || k == CONF_KEY_UNLOCK;
 }
 
 int conf_key_from_name(const char *name, size_t len) {
@@ -193,6 +194,7 @@ void conf_format_value(const struct recovery_config *c, enum conf_key k, char *b
         case CONF_KEY_MACHINE_KEY: snprintf(buf, size, "%s", c->machine_key); break;
         case CONF_KEY_AUTO_RECOVERY: snprintf(buf, size, "%s", c->auto_recovery ? "yes" : "no"); break;
         case CONF_KEY_AUTO_RECOVERY_UNITS: snprintf(buf, size, "%s", c->auto_recovery_units); break;
+        case CONF_KEY_UNLOCK: snprintf(buf, size, "%s", c->unlock ? "yes" : "no"); break;
         default: break;
         }
 }
@@ -605,6 +607,12 @@ void conf_set(struct conf_ctx *x, enum conf_key k, const char *value) {
                         c->auto_recovery = r;
                 break;
         case CONF_KEY_AUTO_RECOVERY_UNITS: bad = set_units(c->auto_recovery_units, value); break;
+        case CONF_KEY_UNLOCK:
+                if ((r = parse_boolean(value)) < 0)
+                        bad = "a boolean (yes or no)";
+                else
+                        c->unlock = r;
+                break;
         default:
                 return;
         }

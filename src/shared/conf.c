@@ -291,7 +291,7 @@ bool conf_equal(const struct recovery_config *a, const struct recovery_config *b
                a->log_level == b->log_level && !strcmp(a->notify_url, b->notify_url) &&
                !strcmp(a->notify_ca, b->notify_ca) && a->notify_format == b->notify_format &&
                !strcmp(a->machine_key, b->machine_key) && a->auto_recovery == b->auto_recovery &&
-               !strcmp(a->auto_recovery_units, b->auto_recovery_units);
+               !strcmp(a->auto_recovery_units, b->auto_recovery_units) && a->unlock == b->unlock;
 }
 
 /* ---- show-config ---- */

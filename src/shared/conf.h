@@ -97,6 +97,7 @@ enum conf_key {
         CONF_KEY_MACHINE_KEY,
         CONF_KEY_AUTO_RECOVERY,
         CONF_KEY_AUTO_RECOVERY_UNITS,
+        CONF_KEY_UNLOCK,
         _CONF_KEY_MAX,
 };
 
@@ -155,6 +156,11 @@ struct recovery_config {
          * fails (unit names separated by spaces, "" none). */
         bool auto_recovery;
         char auto_recovery_units[CONF_UNITS_MAX];
+
+        /* Unlocking an encrypted root from afar (read by the initramfs
+         * generator through show-config): kairos-recovery starts in the
+         * initramfs when a passphrase is asked for, beside the console. */
+        bool unlock;
 
         /* Where each value came from, for show-config. */
         struct conf_origin origin[_CONF_KEY_MAX];

@@ -39,6 +39,10 @@ void log_open(void) {
         to_journal = stderr_is_journal();
 }
 
+void log_force_journal(bool on) {
+        to_journal = on;
+}
+
 int log_is_journal(void) {
         if (to_journal < 0)
                 log_open();

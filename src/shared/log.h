@@ -10,6 +10,7 @@
  * Secrets never go through these functions. */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -36,11 +37,18 @@
 #define MESSAGE_ID_BRIDGE_REACHABLE "b5b3b3e221294f968ec879be031c6923"
 #define MESSAGE_ID_BRIDGE_UNREACHABLE "a86685e2dbca4d0bae0914cb7d9e160f"
 #define MESSAGE_ID_BRIDGE_STOPPED "c7d4a0c792484d61b3d3016c4566678f"
+/* kairos-unlock: a passphrase given from a session opened the volume, or
+ * was refused. */
+#define MESSAGE_ID_UNLOCKED "c2139d30149c4f49bb9c3ef2ba3362ac"
+#define MESSAGE_ID_UNLOCK_REFUSED "c04bcf8adc7543cfbeb7a066d552d8c6"
 
 void log_set_max_level(int level);
 int log_get_max_level(void);
 /* Force a target; by default log_open() looks at $JOURNAL_STREAM. */
 void log_open(void);
+/* Every entry to the journal (true) or to stderr (false), whatever stderr
+ * is: kairos-unlock prints to its user and records in the journal. */
+void log_force_journal(bool on);
 int log_is_journal(void);
 
 /* fields: NULL, or a NULL-terminated list of "FIELD=value" strings. */

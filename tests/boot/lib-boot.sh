@@ -228,3 +228,80 @@ s.sendall(command.encode() + b"\n")
 until_prompt()
 PY
 }
+
+# --- encrypted roots (qemu-unlock.sh) ------------------------------------
+
+# luks_root_image OUTPUT TREE PASSPHRASE: an ext4 file system holding TREE,
+# encrypted in place into a LUKS2 volume (the KDF kept cheap, pbkdf2 with
+# 1000 iterations: a TCG guest would spend minutes in argon2). Offline
+# encryption in user space: no device mapper needed on this host (luksFormat
+# and open would need one to fill the volume). Sets LUKS_UUID.
+luks_root_image() {
+	local out=$1 tree=$2 pass=$3 kib
+	need cryptsetup mkfs.ext4
+	kib=$(du -sk "$tree" | cut -f1)
+	rm -f "$out"
+	truncate -s $((kib * 13 / 10 / 1024 + 32))M "$out" || fail "cannot make $out"
+	mkfs.ext4 -q -L kairos-root -d "$tree" "$out" >"$WORK/mkfs.log" 2>&1 || fail "mkfs.ext4 -d failed: $(cat "$WORK/mkfs.log")"
+	# the LUKS2 header goes before the data, which moves by 32 MiB
+	truncate -s +32M "$out" || fail "cannot grow $out"
+	printf '%s' "$pass" | cryptsetup reencrypt --encrypt --type luks2 --reduce-device-size 32M \
+		--pbkdf pbkdf2 --pbkdf-force-iterations 1000 --batch-mode --key-file - "$out" >"$WORK/luks.log" 2>&1 ||
+		fail "cryptsetup reencrypt --encrypt failed: $(cat "$WORK/luks.log")"
+	LUKS_UUID=$(cryptsetup luksUUID "$out") || fail "no LUKS UUID in $out"
+}
+
+# initramfs_tree IMAGE DIR: the files of a dracut image (after any early
+# cpio), unpacked into DIR: a small but complete systemd root to boot into.
+initramfs_tree() {
+	local img=$1 dir=$2
+	need cpio zstd
+	mkdir -p "$dir"
+	/usr/lib/dracut/skipcpio "$img" | zstd -d -q -c | (cd "$dir" && cpio -id --quiet --no-absolute-filenames) ||
+		fail "cannot unpack $img"
+}
+
+# qemu_boot_console NAME INITRD CMDLINE [QEMU-OPTIONS...]: qemu_boot with
+# a serial console that can also be typed on (console_type); its output in
+# $WORK/serial-NAME.txt all the same.
+qemu_boot_console() {
+	local name=$1 initrd=$2 cmdline=$3
+	shift 3
+	SERIAL="$WORK/serial-$name.txt"
+	SERIAL_SOCK="$WORK/serial-$name.sock"
+	: >"$SERIAL"
+	BOOT_T0=$(date +%s.%N)
+	bg qemu-system-x86_64 -accel tcg -display none -monitor none -no-reboot \
+		-chardev "socket,id=ser0,path=$SERIAL_SOCK,server=on,wait=off,logfile=$SERIAL" -serial chardev:ser0 \
+		-m 1024 -smp 1 -kernel "$KERNEL" -initrd "$initrd" -append "$cmdline" "$@" >"$WORK/qemu-$name.out" 2>&1
+	QEMU_PID=$LAST_PID
+	wait_until 30 "qemu's serial socket" test -S "$SERIAL_SOCK" || fail "qemu made no serial socket: $(cat "$WORK/qemu-$name.out")"
+}
+
+# console_type TEXT: types TEXT and Enter on the serial console.
+console_type() {
+	python3 - "$SERIAL_SOCK" "$1" <<'PY' || fail "cannot type on the serial console"
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+for ch in sys.argv[2] + "\r":
+    s.sendall(ch.encode())
+    time.sleep(0.02)
+time.sleep(0.5)
+s.close()
+PY
+}
+
+# serial_qr PNG: the token of the last complete recovery screen on the
+# serial console that zbarimg reads (the three last, as drawn), or fails.
+serial_qr() {
+	local n h2p="$builddir/tests/tools/halfblock-to-png" frame="$srcdir/tests/boot/screen-frame.py"
+	need zbarimg
+	[ -x "$h2p" ] || fail "$h2p is not built (make check builds it)"
+	for n in 1 2 3; do
+		python3 "$frame" "$SERIAL" "$n" >"$WORK/frame.txt" || continue
+		"$h2p" "$WORK/frame.txt" "$1" || fail "halfblock-to-png failed"
+		zbarimg --nodbus --raw -q -Sdisable -Sqrcode.enable "$1" 2>>"$WORK/zbar.txt" && return 0
+	done
+	fail "zbarimg read no QR code from the last three screens on the serial console"
+}

@@ -11,7 +11,8 @@ BOOT_TESTS = \
 	tests/boot/installed-boot.sh \
 	tests/boot/installed-nm.sh
 TESTS += $(BOOT_TESTS)
-QEMU_BOOT_TESTS = tests/boot/qemu-boot.sh tests/boot/qemu-auto-recovery.sh tests/boot/qemu-nm.sh
+QEMU_BOOT_TESTS = tests/boot/qemu-boot.sh tests/boot/qemu-auto-recovery.sh tests/boot/qemu-nm.sh \
+	tests/boot/qemu-unlock.sh
 EXTRA_DIST += $(BOOT_TESTS) $(QEMU_BOOT_TESTS) tests/boot/lib-boot.sh tests/boot/screen-frame.py
 
 # The qemu boots share one initramfs, built once per run (lib-boot.sh's

@@ -38,6 +38,16 @@ for u in kairos-recovery.target kairos-recovery.service kairos-recovery.socket k
 		cp "$unitdir/$u" "$root/etc/systemd/system/$u"
 	units="$units $u"
 done
+# The dracut module's unlock units (they run in the initramfs only; the
+# netdown unit's ExecStart= is /bin/sh).
+moddir=$(find "$root" -type d -name 90kairos-recovery | head -n 1)
+[ -n "$moddir" ] || fail "make install did not install the dracut module"
+for u in kairos-unlock.path kairos-unlock-netdown.service; do
+	[ -f "$moddir/$u" ] || fail "make install did not install $u in the dracut module"
+	cp "$moddir/$u" "$root/etc/systemd/system/$u"
+	units="$units $u"
+done
+cp /bin/sh "$root/usr/bin/sh"
 # A template is verified through the instance the target starts.
 units="${units/kairos-recovery-shell@.service/kairos-recovery-shell@tty2.service}"
 # ExecStart= names the daemon where make install put it.

@@ -7,12 +7,14 @@
 FUZZ_AUTHKEYS_SOURCES = src/session/authorized-keys.c src/session/authorized-keys.h
 FUZZ_SESSCONF_SOURCES = src/session/control.c src/session/control.h
 FUZZ_KNOWNHOSTS_SOURCES = src/bridge/known-hosts.c src/bridge/known-hosts.h
+FUZZ_ASKFILE_SOURCES = src/unlock/ask-file.c src/unlock/ask-file.h
 
 EXTRA_DIST += tests/fuzz/session-config.dict tests/fuzz/authorized-keys.dict
 
 FUZZ_INPUT_REPLAYS = \
 	tests/fuzz/replay-session-config \
-	tests/fuzz/replay-known-hosts
+	tests/fuzz/replay-known-hosts \
+	tests/fuzz/replay-ask-file
 check_PROGRAMS += $(FUZZ_INPUT_REPLAYS)
 TESTS += $(FUZZ_INPUT_REPLAYS)
 # authorized_keys is the session helper's (libssh).
@@ -30,6 +32,9 @@ tests_fuzz_replay_session_config_LDADD = $(SHARED_LIBS)
 tests_fuzz_replay_known_hosts_SOURCES = tests/fuzz/fuzz-known-hosts.c $(FUZZ_KNOWNHOSTS_SOURCES) $(FUZZ_REPLAY)
 tests_fuzz_replay_known_hosts_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/bridge
 tests_fuzz_replay_known_hosts_LDADD = $(SHARED_LIBS)
+tests_fuzz_replay_ask_file_SOURCES = tests/fuzz/fuzz-ask-file.c $(FUZZ_ASKFILE_SOURCES) $(FUZZ_REPLAY)
+tests_fuzz_replay_ask_file_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/unlock
+tests_fuzz_replay_ask_file_LDADD = $(SHARED_LIBS)
 
 if ENABLE_FUZZING
 if BUILD_RECOVERY
@@ -37,7 +42,8 @@ noinst_PROGRAMS += tests/fuzz/fuzz-authorized-keys
 endif
 noinst_PROGRAMS += \
 	tests/fuzz/fuzz-session-config \
-	tests/fuzz/fuzz-known-hosts
+	tests/fuzz/fuzz-known-hosts \
+	tests/fuzz/fuzz-ask-file
 
 tests_fuzz_fuzz_authorized_keys_SOURCES = tests/fuzz/fuzz-authorized-keys.c $(FUZZ_AUTHKEYS_SOURCES) $(FUZZ_COMMON)
 tests_fuzz_fuzz_authorized_keys_CFLAGS = $(FUZZ_COMPILE) $(LIBSSH_CFLAGS) -I$(top_srcdir)/src/session
@@ -51,4 +57,8 @@ tests_fuzz_fuzz_known_hosts_SOURCES = tests/fuzz/fuzz-known-hosts.c $(FUZZ_KNOWN
 tests_fuzz_fuzz_known_hosts_CFLAGS = $(FUZZ_COMPILE) -I$(top_srcdir)/src/bridge
 tests_fuzz_fuzz_known_hosts_LDFLAGS = $(FUZZ_LINK)
 tests_fuzz_fuzz_known_hosts_LDADD = $(FUZZ_LINK_LIBS)
+tests_fuzz_fuzz_ask_file_SOURCES = tests/fuzz/fuzz-ask-file.c $(FUZZ_ASKFILE_SOURCES) $(FUZZ_COMMON)
+tests_fuzz_fuzz_ask_file_CFLAGS = $(FUZZ_COMPILE) -I$(top_srcdir)/src/unlock
+tests_fuzz_fuzz_ask_file_LDFLAGS = $(FUZZ_LINK)
+tests_fuzz_fuzz_ask_file_LDADD = $(FUZZ_LINK_LIBS)
 endif

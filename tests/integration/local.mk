@@ -25,6 +25,7 @@ INTEGRATION_TESTS = \
 	tests/integration/relay-unreachable.sh \
 	tests/integration/notify-https.sh \
 	tests/integration/auto-recovery-nspawn.sh \
+	tests/integration/unlock-agent.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \

@@ -3,7 +3,8 @@
 # processors it holds the glibc tunable that keeps memcpy() off REP MOVSB (slow on AMD Zen
 # 3 and 4 for the copies libssh makes, see sessions.c), unless the
 # administrator set GLIBC_TUNABLES, which is then passed on as it is, even
-# empty. The shells never see it: their environment is the session's own.
+# empty. The shells never see it: their environment is the session's own,
+# with KAIROS_PEER naming the path the session came by (kairos-unlock logs it).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-recovery.sh"
 
@@ -42,6 +43,11 @@ for how in ssh_plain ssh_tunnel; do
 	if grep "^GLIBC_TUNABLES=" "$WORK/env-$how"; then
 		fail "the shell's environment ($how) holds the helper's GLIBC_TUNABLES"
 	fi
+	# the session's path, for kairos-unlock's record of who unlocked
+	want="direct"
+	[ "$how" = ssh_plain ] && want="ssh"
+	grep -qE "^KAIROS_PEER=$want 127\.0\.0\.1:[0-9]+$" "$WORK/env-$how" ||
+		fail "the shell's environment ($how) has no KAIROS_PEER=$want 127.0.0.1:PORT: $(grep KAIROS_PEER "$WORK/env-$how")"
 done
 stop_recovery
 

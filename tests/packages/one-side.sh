@@ -30,7 +30,7 @@ make -C "$builddir" distdir distdir="$SRC" >"$WORK/distdir.log" 2>&1 || fail "ma
 
 # What each side installs, and what it must not: paths under DESTDIR.
 bridge_files='/usr/bin/kairos-bridge$|/man1/kairos-bridge\.1|/completions/kairos-bridge$|/site-functions/_kairos-bridge$'
-recovery_files='/usr/sbin/kairos-recovery$|/kairos-recovery-session$|/kairos-recovery\.service$|/kairos-recovery\.socket$|/kairos-recovery\.target$|/grub\.d/|/dracut/modules\.d/|/man8/kairos-recovery\.8|/man5/kairos-recovery\.conf\.5|/man7/kairos-recovery-boot\.7'
+recovery_files='/usr/sbin/kairos-recovery$|/usr/sbin/kairos-unlock$|/man8/kairos-unlock\.8|/kairos-recovery-session$|/kairos-recovery\.service$|/kairos-recovery\.socket$|/kairos-recovery\.target$|/grub\.d/|/dracut/modules\.d/|/man8/kairos-recovery\.8|/man5/kairos-recovery\.conf\.5|/man7/kairos-recovery-boot\.7'
 # Libraries only the other side needs (ldd: also those that come along).
 daemon_libs='libssh\.so|libqrencode\.so'
 bridge_libs='libzbar\.so|libjpeg\.so|libheif\.so|libwebp\.so|libwebpdemux\.so'

@@ -641,6 +641,24 @@ static void test_auto_recovery(void) {
         tap_ok(!cfg.auto_recovery, "kairos.recovery.auto_recovery=0 turns it off");
 }
 
+/* Unlocking an encrypted root from afar (the initramfs generator reads it). */
+static void test_unlock(void) {
+        int r;
+
+        conf_init_defaults(&cfg);
+        tap_ok(!cfg.unlock, "Unlock= is off by default");
+        r = parse("Unlock=yes\n");
+        tap_ok(r == 0 && cfg.unlock && cfg.origin[CONF_KEY_UNLOCK].source == CONF_SOURCE_FILE, "Unlock=yes");
+        r = parse("Unlock=sometimes\n");
+        tap_ok(r == 1 && !cfg.unlock, "a bad Unlock= is reported and the default kept (%d)", r);
+        parse("Unlock=yes\n");
+        r = parse_cmdline("kairos.recovery.unlock=0");
+        tap_ok(r == 0 && !cfg.unlock && cfg.origin[CONF_KEY_UNLOCK].source == CONF_SOURCE_CMDLINE,
+               "kairos.recovery.unlock=0 turns the file's Unlock=yes off");
+        r = parse_cmdline("kairos.recovery.unlock");
+        tap_ok(r == 0 && cfg.unlock, "kairos.recovery.unlock (a bare flag: yes)");
+}
+
 int main(void) {
         test_defaults();
         test_every_key_file();
@@ -653,5 +671,6 @@ int main(void) {
         test_render();
         test_notify();
         test_auto_recovery();
+        test_unlock();
         return tap_done();
 }
