@@ -4,7 +4,8 @@
  * a long path, for tests and benchmarks on a kernel without netem.
  *
  *   delay-forward [--delay MS] [--rate BYTES/S] [--queue BYTES]
- *                 [--no-handshake] [--port-file FILE] LISTEN-ADDR:PORT TARGET-ADDR:PORT
+ *                 [--no-handshake] [--port-file FILE] [--control FILE]
+ *                 LISTEN-ADDR:PORT TARGET-ADDR:PORT
  *
  * It accepts connections on LISTEN (port 0: a free one, written to
  * --port-file and to stdout) and connects each to TARGET. Every chunk read
@@ -28,6 +29,10 @@
  * One process, epoll and a timerfd; each direction's queue is in delivery
  * order by construction (a fixed delay after a monotonic departure), so
  * the next deadline is the earliest head of all queues. SIGTERM ends it.
+ *
+ * --control FILE: on SIGHUP, "MS [RATE]" is read from FILE and applies to
+ * what is read from then on, on every connection (a benchmark changes the
+ * path under a daemon whose token names this forwarder).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -79,6 +84,9 @@ struct conn {
 };
 
 static uint64_t delay_ns, rate, queue_max;
+static bool queue_fixed;
+static const char *control_file;
+static volatile sig_atomic_t reload;
 static bool handshake = true;
 static struct sockaddr_storage target;
 static socklen_t target_len;
@@ -417,10 +425,36 @@ static int listen_on(const char *spec, const char *port_file) {
         return fd;
 }
 
+static void set_queue(void) {
+        if (!queue_fixed) /* the link's bytes in flight, and room for a burst */
+                queue_max = (rate ? rate * delay_ns / 1000000000ULL : 0) + 4 * 1024 * 1024;
+}
+
+static void on_hup(int sig) {
+        (void) sig;
+        reload = 1;
+}
+
+static void read_control(void) {
+        FILE *f = fopen(control_file, "re");
+        double ms;
+        unsigned long long r = 0;
+        if (!f || fscanf(f, "%lf %llu", &ms, &r) < 1 || ms < 0) {
+                fprintf(stderr, "delay-forward: cannot read \"MS [RATE]\" from %s\n", control_file);
+                if (f)
+                        fclose(f);
+                return;
+        }
+        fclose(f);
+        delay_ns = (uint64_t) (ms * 1e6);
+        rate = r;
+        set_queue();
+}
+
 static void usage(int code) {
         fprintf(code ? stderr : stdout,
                 "Usage: delay-forward [--delay MS] [--rate BYTES/S] [--queue BYTES] [--no-handshake]\n"
-                "                     [--port-file FILE] LISTEN-ADDR:PORT TARGET-ADDR:PORT\n"
+                "                     [--port-file FILE] [--control FILE] LISTEN-ADDR:PORT TARGET-ADDR:PORT\n"
                 "Forwards TCP connections, each chunk MS ms later in each direction (a round\n"
                 "trip of 2 x MS), optionally at a rate. Prints the port it listens on.\n");
         exit(code);
@@ -433,6 +467,7 @@ int main(int argc, char **argv) {
                 { "queue", required_argument, NULL, 'q' },
                 { "no-handshake", no_argument, NULL, 'H' },
                 { "port-file", required_argument, NULL, 'p' },
+                { "control", required_argument, NULL, 'c' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -443,7 +478,8 @@ int main(int argc, char **argv) {
                 switch (o) {
                 case 'd': delay_ms = strtod(optarg, NULL); break;
                 case 'r': rate = strtoull(optarg, NULL, 10); break;
-                case 'q': queue_max = strtoull(optarg, NULL, 10); break;
+                case 'q': queue_max = strtoull(optarg, NULL, 10); queue_fixed = queue_max > 0; break;
+                case 'c': control_file = optarg; break;
                 case 'H': handshake = false; break;
                 case 'p': port_file = optarg; break;
                 case 'h': usage(0); break;
@@ -452,8 +488,12 @@ int main(int argc, char **argv) {
         if (argc - optind != 2 || delay_ms < 0)
                 usage(64);
         delay_ns = (uint64_t) (delay_ms * 1e6);
-        if (queue_max == 0) /* the link's bytes in flight, and room for a burst */
-                queue_max = (rate ? rate * delay_ns / 1000000000ULL : 0) + 4 * 1024 * 1024;
+        set_queue();
+        if (control_file) {
+                read_control();
+                struct sigaction sa = { .sa_handler = on_hup }; /* no SA_RESTART: epoll_wait returns */
+                sigaction(SIGHUP, &sa, NULL);
+        }
         if (parse_addr(argv[optind + 1], &target, &target_len) < 0) {
                 fprintf(stderr, "delay-forward: not an address and port: %s\n", argv[optind + 1]);
                 return 64;
@@ -474,6 +514,10 @@ int main(int argc, char **argv) {
                 if (n < 0 && errno != EINTR) {
                         perror("delay-forward: epoll_wait");
                         return 1;
+                }
+                if (reload) {
+                        reload = 0;
+                        read_control();
                 }
                 for (int i = 0; i < n; i++) {
                         int fd = evs[i].data.fd;
