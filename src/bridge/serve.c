@@ -78,13 +78,14 @@ void bridge_free(struct bridge *b) {
 
 /* Dials with the path that won last time first. Progress is for the first
  * dial only: later, each ssh connection would repeat it. */
-static int dial_preferred(struct bridge *b, struct dial_result *res, bool progress) {
+static int dial_preferred(struct bridge *b, struct dial_result *res, bool progress, int early_fd) {
         struct dial_options o;
         int r;
 
         pthread_mutex_lock(&b->lock);
         o = b->options;
         o.prefer = b->preferred;
+        o.early_fd = early_fd;
         pthread_mutex_unlock(&b->lock);
         if (!progress) {
                 o.progress = NULL;
@@ -103,7 +104,7 @@ static int dial_preferred(struct bridge *b, struct dial_result *res, bool progre
 
 int bridge_probe(struct bridge *b, struct dial_result *res) {
         uint8_t buf[RECORD_MAX_WIRE];
-        int r = dial_preferred(b, res, true), n;
+        int r = dial_preferred(b, res, true, -1), n;
 
         if (r < 0)
                 return r;
@@ -156,7 +157,9 @@ static void *serve_connection(void *userdata) {
         struct dial_result res;
         int r;
 
-        r = dial_preferred(b, &res, false);
+        /* ssh's banner, written the moment it connected, goes along with
+         * the key confirmation: a round trip less to the prompt. */
+        r = dial_preferred(b, &res, false, c->fd);
         if (r < 0) {
                 /* The ssh connection ends at once: ssh says so, and the
                  * callback tells the user why. */
@@ -428,7 +431,7 @@ int bridge_serve(struct bridge *b, int listen_fd) {
 
 int bridge_stdio(struct bridge *b, struct dial_result *res, void (*ready)(const struct dial_result *res, void *userdata),
                  void *userdata) {
-        int r = dial_preferred(b, res, true);
+        int r = dial_preferred(b, res, true, -1);
 
         if (r < 0)
                 return r;
