@@ -83,5 +83,23 @@ WINCH
 }
 
 over direct --direct-only --direct "127.0.0.1:$DIRECT_FWD"
+DIRECT_FWD_PID=$DELAY_PID
 over relay --relay-only
-pass "over a 100 ms round trip, direct and through the relay: a command, scp both ways, a window change"
+
+# The bridge keeps the tunnel of its first dial for the first ssh. One that
+# died in between (here: the path to the machine went away and came back)
+# must not cost that ssh anything: it is seen dead and a new tunnel dialed.
+port=$(free_port)
+bg "$BRIDGE" --token-file "$RUN/token" --listen "127.0.0.1:$port" --timeout 90 --direct-only \
+	--direct "127.0.0.1:$DIRECT_FWD" >"$WORK/bridge-spare.log" 2>&1
+wait_log "$WORK/bridge-spare.log" "SSH server reachable at" 120
+kill "$DIRECT_FWD_PID"
+wait "$DIRECT_FWD_PID" 2>/dev/null || true
+DELAY_LISTEN_PORT=$DIRECT_FWD start_delay_forward 50 "$TUNNEL_PORT"
+cmd=$(printed_ssh_command "$WORK/bridge-spare.log")
+read -r -a opts <<<"${cmd#ssh -p "$port" }"
+unset 'opts[${#opts[@]}-1]'
+out=$(sshpass -p "$PASSWORD" ssh "${opts[@]}" -o StrictHostKeyChecking=yes -o BatchMode=no -p "$port" root@127.0.0.1 'echo past-a-dead-spare' 2>"$WORK/ssh.err") ||
+	fail "the first ssh after the kept tunnel died failed: $(cat "$WORK/ssh.err")"
+[ "$out" = past-a-dead-spare ] || fail "the first ssh after the kept tunnel died said '$out'"
+pass "over a 100 ms round trip, direct and through the relay: a command, scp both ways, a window change; a dead kept tunnel costs nothing"
