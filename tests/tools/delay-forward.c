@@ -30,6 +30,9 @@
  * order by construction (a fixed delay after a monotonic departure), so
  * the next deadline is the earliest head of all queues. SIGTERM ends it.
  *
+ * --trace: a line on stderr for each chunk read (time, direction, size),
+ * to count a protocol's round trips.
+ *
  * --control FILE: on SIGHUP, "MS [RATE]" is read from FILE and applies to
  * what is read from then on, on every connection (a benchmark changes the
  * path under a daemon whose token names this forwarder).
@@ -85,6 +88,8 @@ struct conn {
 
 static uint64_t delay_ns, rate, queue_max;
 static bool queue_fixed;
+static bool trace; /* --trace: each chunk read, to stderr */
+static uint64_t t_start;
 static const char *control_file;
 static volatile sig_atomic_t reload;
 static bool handshake = true;
@@ -185,6 +190,9 @@ static void conn_free(int slot) {
 }
 
 static void enqueue(struct dir *d, const char *buf, size_t len, bool eof) {
+        if (trace)
+                fprintf(stderr, "%.1f ms fd %d -> fd %d: %zu bytes%s\n", (double) (now_ns() - t_start) / 1e6, d->from, d->to,
+                        len, eof ? " (EOF)" : "");
         struct chunk *k = malloc(sizeof *k + len);
         if (!k) {
                 perror("delay-forward: malloc");
@@ -468,6 +476,7 @@ int main(int argc, char **argv) {
                 { "no-handshake", no_argument, NULL, 'H' },
                 { "port-file", required_argument, NULL, 'p' },
                 { "control", required_argument, NULL, 'c' },
+                { "trace", no_argument, NULL, 't' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -480,6 +489,7 @@ int main(int argc, char **argv) {
                 case 'r': rate = strtoull(optarg, NULL, 10); break;
                 case 'q': queue_max = strtoull(optarg, NULL, 10); queue_fixed = queue_max > 0; break;
                 case 'c': control_file = optarg; break;
+                case 't': trace = true; break;
                 case 'H': handshake = false; break;
                 case 'p': port_file = optarg; break;
                 case 'h': usage(0); break;
@@ -499,6 +509,7 @@ int main(int argc, char **argv) {
                 return 64;
         }
         signal(SIGPIPE, SIG_IGN);
+        t_start = now_ns();
         lfd = listen_on(argv[optind], port_file);
         epfd = epoll_create1(EPOLL_CLOEXEC);
         tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
