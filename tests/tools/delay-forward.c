@@ -74,6 +74,7 @@ struct dir {                    /* one direction: read from 'from', write to 'to
         size_t held;            /* bytes queued, not yet written */
         uint64_t link_free;     /* ns: when the rate-limited link is free again */
         bool read_eof;          /* no more reading from 'from' */
+        bool blocked;           /* 'to' was full: wait for EPOLLOUT, not the timer */
         bool done;              /* EOF passed on */
 };
 
@@ -142,13 +143,12 @@ static void update_fd(struct conn *c, int fd) {
         if (fd < 0)
                 return;
         uint32_t ev = 0;
-        uint64_t now = now_ns();
         for (int i = 0; i < 2; i++) {
                 struct dir *d = &c->d[i];
                 if (d->from == fd && !d->read_eof && d->held < queue_max)
                         ev |= EPOLLIN;
                 /* Writable is waited for only when a due chunk did not fit. */
-                if (d->to == fd && d->head && d->head->due <= now)
+                if (d->to == fd && d->head && d->blocked)
                         ev |= EPOLLOUT;
         }
         if (ev == fd_ev[fd])
@@ -258,7 +258,9 @@ static void do_write(struct conn *c, struct dir *d) {
                 } else {
                         ssize_t n = write(d->to, k->data + k->off, k->len - k->off);
                         if (n < 0) {
-                                if (errno != EAGAIN && errno != EINTR)
+                                if (errno == EAGAIN)
+                                        d->blocked = true;
+                                else if (errno != EINTR)
                                         conn_abort(c);
                                 return;
                         }
@@ -348,13 +350,15 @@ static void service(struct conn *c, int fd, uint32_t events) {
                 struct dir *d = &c->d[i];
                 if (d->from == fd && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
                         do_read(c, d);
-                if (d->to == fd && (events & (EPOLLOUT | EPOLLERR)))
+                if (d->to == fd && (events & (EPOLLOUT | EPOLLERR))) {
+                        d->blocked = false;
                         do_write(c, d);
+                }
         }
 }
 
 static void arm_timer(void) {
-        uint64_t next = UINT64_MAX, now = now_ns();
+        uint64_t next = UINT64_MAX;
         for (int i = 0; i < n_slots; i++) {
                 struct conn *c = conns[i];
                 if (!c)
@@ -365,8 +369,10 @@ static void arm_timer(void) {
                         next = c->die_at;
                 if (c->connecting)
                         continue;
+                /* A head already due counts too (the timer fires at once):
+                 * it may have come due since tick() looked. */
                 for (int j = 0; j < 2; j++)
-                        if (c->d[j].head && c->d[j].to >= 0 && c->d[j].head->due > now && c->d[j].head->due < next)
+                        if (c->d[j].head && c->d[j].to >= 0 && !c->d[j].blocked && c->d[j].head->due < next)
                                 next = c->d[j].head->due;
         }
         struct itimerspec its = { 0 };
