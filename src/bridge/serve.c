@@ -35,12 +35,18 @@ struct bridge {
         /* The machine proved the token was rotated: no new connection can
          * be carried; the bridge stops once the open ones have ended. */
         bool rotated;
+        /* The probe's tunnel, kept for the first ssh until spare_until: its
+         * TCP connection and handshake are done, 3 round trips saved. */
+        struct dial_result *spare;
+        usec_t spare_until;
 };
 
 struct connection {
         struct bridge *b;
         int fd;
 };
+
+static void expire_spare(struct bridge *b, bool force);
 
 struct bridge *bridge_new(const struct dial_options *o, const struct bridge_callbacks *cb, void *userdata) {
         struct bridge *b = calloc(1, sizeof *b);
@@ -70,6 +76,7 @@ struct bridge *bridge_new(const struct dial_options *o, const struct bridge_call
 void bridge_free(struct bridge *b) {
         if (!b)
                 return;
+        expire_spare(b, true);
         close(b->stop[0]);
         close(b->stop[1]);
         close(b->warn[0]);
@@ -81,13 +88,14 @@ void bridge_free(struct bridge *b) {
 
 /* Dials with the path that won last time first. Progress is for the first
  * dial only: later, each ssh connection would repeat it. */
-static int dial_preferred(struct bridge *b, struct dial_result *res, bool progress) {
+static int dial_preferred(struct bridge *b, struct dial_result *res, bool progress, int early_fd) {
         struct dial_options o;
         int r;
 
         pthread_mutex_lock(&b->lock);
         o = b->options;
         o.prefer = b->preferred;
+        o.early_fd = early_fd;
         pthread_mutex_unlock(&b->lock);
         if (!progress) {
                 o.progress = NULL;
@@ -104,18 +112,75 @@ static int dial_preferred(struct bridge *b, struct dial_result *res, bool progre
         return r;
 }
 
-int bridge_probe(struct bridge *b, struct dial_result *res) {
+/* A clean end, so the daemon logs a close and not an error. */
+static void close_tunnel(struct tunnel *t) {
         uint8_t buf[RECORD_MAX_WIRE];
-        int r = dial_preferred(b, res, true), n;
+        int n = record_seal(&t->send, RECORD_CLOSE, NULL, 0, buf);
+
+        if (n > 0)
+                (void) write_full(t->fd, buf, (size_t) n, deadline_after(USEC_PER_SEC));
+        tunnel_done(t, true);
+}
+
+int bridge_probe(struct bridge *b, struct dial_result *res) {
+        int r = dial_preferred(b, res, true, -1);
 
         if (r < 0)
                 return r;
-        /* A clean end, so the daemon logs a close and not an error. */
-        n = record_seal(&res->tunnel.send, RECORD_CLOSE, NULL, 0, buf);
-        if (n > 0)
-                (void) write_full(res->tunnel.fd, buf, (size_t) n, deadline_after(USEC_PER_SEC));
-        tunnel_done(&res->tunnel, true);
+        /* Kept for the first ssh, which then starts its SSH handshake at
+         * once. Only for a while: the machine gives a tunnel that does not
+         * log in BRIDGE_SPARE_USEC * 2 at least (its login timeout), and
+         * one nobody uses should not stay open. */
+        pthread_mutex_lock(&b->lock);
+        b->spare = malloc(sizeof *b->spare);
+        if (b->spare) {
+                *b->spare = *res;
+                b->spare_until = now_usec() + BRIDGE_SPARE_USEC;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (!b->spare)
+                close_tunnel(&res->tunnel);
+        res->tunnel.fd = -EBADF; /* the spare's now */
         return 0;
+}
+
+/* The spare if it is still fresh and alive, else NULL (and it is closed):
+ * a spare the machine or the path ended (a FIN or a reset, seen without
+ * reading) must not cost anyone the time to find that out. */
+static struct dial_result *take_spare(struct bridge *b) {
+        struct dial_result *s;
+
+        pthread_mutex_lock(&b->lock);
+        s = b->spare;
+        b->spare = NULL;
+        pthread_mutex_unlock(&b->lock);
+        if (!s)
+                return NULL;
+        if (now_usec() < b->spare_until) {
+                struct pollfd p = { .fd = s->tunnel.fd, .events = POLLRDHUP };
+
+                if (poll(&p, 1, 0) == 0)
+                        return s;
+        }
+        close_tunnel(&s->tunnel);
+        free(s);
+        return NULL;
+}
+
+/* Closes the spare when its time is up (or at once, if force). */
+static void expire_spare(struct bridge *b, bool force) {
+        struct dial_result *s = NULL;
+
+        pthread_mutex_lock(&b->lock);
+        if (b->spare && (force || now_usec() >= b->spare_until)) {
+                s = b->spare;
+                b->spare = NULL;
+        }
+        pthread_mutex_unlock(&b->lock);
+        if (s) {
+                close_tunnel(&s->tunnel);
+                free(s);
+        }
 }
 
 /* Open sessions, for the SIGINT handler (which may not take the lock). */
@@ -163,10 +228,17 @@ static void thread_done(struct bridge *b) {
 static void *serve_connection(void *userdata) {
         struct connection *c = userdata;
         struct bridge *b = c->b;
-        struct dial_result res;
+        struct dial_result res, *spare = take_spare(b);
         int r;
 
-        r = dial_preferred(b, &res, false);
+        if (spare) {
+                res = *spare;
+                free(spare);
+                r = 0;
+        } else
+                /* ssh's banner, written the moment it connected, goes along
+                 * with the key confirmation: a round trip less to the prompt. */
+                r = dial_preferred(b, &res, false, c->fd);
         if (r < 0) {
                 if (r == -EKEYREVOKED) {
                         pthread_mutex_lock(&b->lock);
@@ -392,15 +464,20 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                 pthread_attr_t attr;
                 struct connection *c;
                 pthread_t th;
-                int fd;
+                int fd, wait_ms = -1;
 
-                if (poll(p, 3, -1) < 0) {
+                pthread_mutex_lock(&b->lock);
+                if (b->spare)
+                        wait_ms = (int) ((b->spare_until - MIN(now_usec(), b->spare_until)) / USEC_PER_MSEC) + 1;
+                pthread_mutex_unlock(&b->lock);
+                if (poll(p, 3, wait_ms) < 0) {
                         if (errno == EINTR)
                                 continue;
                         break;
                 }
                 if (p[1].revents)
                         break;
+                expire_spare(b, false);
                 if (p[2].revents) {
                         char drain[16];
 
@@ -418,6 +495,8 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                                 b->cb.interrupted(b->userdata, n);
                         continue;
                 }
+                if (!p[0].revents)
+                        continue;
                 fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
                 if (fd < 0)
                         continue;
@@ -455,6 +534,7 @@ int bridge_serve(struct bridge *b, int listen_fd) {
                 pthread_attr_destroy(&attr);
         }
         close(listen_fd);
+        expire_spare(b, true);
         stop_all(b);
         (void) dial_wait_idle(2 * USEC_PER_SEC);
         return 0;
@@ -462,7 +542,7 @@ int bridge_serve(struct bridge *b, int listen_fd) {
 
 int bridge_stdio(struct bridge *b, struct dial_result *res, void (*ready)(const struct dial_result *res, void *userdata),
                  void *userdata) {
-        int r = dial_preferred(b, res, true);
+        int r = dial_preferred(b, res, true, -1);
 
         if (r < 0)
                 return r;

@@ -63,6 +63,8 @@ int bridge_serve(struct bridge *b, int listen_fd);
 int bridge_stdio(struct bridge *b, struct dial_result *res, void (*ready)(const struct dial_result *res, void *userdata),
                  void *userdata);
 
-/* The first dial, to tell the user the machine is really reachable; the
- * tunnel is closed again (each SSH connection gets its own). */
+/* The first dial, to tell the user the machine is really reachable. Its
+ * tunnel is kept for the first ssh connection for BRIDGE_SPARE_USEC, then
+ * closed (each later SSH connection gets its own). */
+#define BRIDGE_SPARE_USEC (60 * USEC_PER_SEC)
 int bridge_probe(struct bridge *b, struct dial_result *res);

@@ -59,6 +59,7 @@ struct race {
         void (*progress)(void *userdata, const char *line);
         void *userdata;
         bool stop_on_rejection;
+        int early_fd;
         bool handshake_failed, interference, busy;
         /* Set once a direct path said "not this token" when the caller
          * asked to stop at that (dial_options.stop_on_rejection). */
@@ -365,7 +366,8 @@ static void *run_direct(void *userdata) {
 
                         if (fd >= 0) {
                                 direct_progress(a, true);
-                                fd = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                                fd = tunnel_initiate_early(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC),
+                                                           r->early_fd);
                         }
                         if (fd >= 0) {
                                 freeaddrinfo(ai);
@@ -434,7 +436,8 @@ static void *run_relay(void *userdata) {
                 k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
                 bool paired = k >= 0;
                 if (k >= 0)
-                        k = tunnel_initiate(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC));
+                        k = tunnel_initiate_early(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC),
+                                                  r->early_fd);
                 if (k >= 0)
                         t.quickack = true;
                 if (k >= 0 && claim(a, &t, &hello))
@@ -562,6 +565,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
         r->progress = o->progress;
         r->userdata = o->userdata;
         r->stop_on_rejection = o->stop_on_rejection;
+        r->early_fd = o->early_fd > 0 ? o->early_fd : -1;
         kdf_psk(o->token->secret, r->psk);
         for (unsigned s = 0; s < KAIROS_RELAY_SLOTS; s++)
                 kdf_channel(o->token->secret, s, r->channels[s]);

@@ -48,6 +48,10 @@ struct dial_options {
         /* If > 0: when it becomes readable, dialing stops with -ECANCELED
          * (Ctrl-C must not wait for a timeout). 0, the default, is none. */
         int cancel_fd;
+        /* If > 0: a socket whose waiting bytes (an ssh client's banner) the
+         * winning tunnel sends right behind its key confirmation
+         * (tunnel_initiate_early()); 0, the default, is none. */
+        int early_fd;
         /* Progress lines for a person ("trying direct 192.0.2.7:7140"), from any thread. */
         void (*progress)(void *userdata, const char *line);
         void *userdata;

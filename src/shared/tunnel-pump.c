@@ -219,6 +219,29 @@ static int pump_down(struct pump *p, struct tunnel_stats *stats) {
         return 0;
 }
 
+/* What tunnel_initiate_early() sent was only peeked at: read past it. It
+ * was there then, so this never waits long. */
+static int skip_early(struct tunnel *t, int in_fd) {
+        uint8_t buf[4096];
+
+        while (t->early_sent > 0) {
+                ssize_t k = read(in_fd, buf, MIN(sizeof buf, t->early_sent));
+
+                if (k > 0) {
+                        t->early_sent -= (size_t) k;
+                } else if (k == 0) {
+                        return -EPROTO;
+                } else if (errno == EAGAIN) {
+                        struct pollfd pf = { .fd = in_fd, .events = POLLIN };
+
+                        (void) poll(&pf, 1, 1000);
+                } else if (errno != EINTR) {
+                        return negative_errno();
+                }
+        }
+        return 0;
+}
+
 int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tunnel_stats *stats) {
         struct tunnel_stats dummy = {};
         /* 130 KiB of buffers: on the heap, not on a thread's stack. */
@@ -244,8 +267,10 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
         fd_set_nonblock(in_fd, 1);
         fd_set_nonblock(out_fd, 1);
         fd_set_nonblock(t->fd, 1);
+        r = skip_early(t, in_fd);
         /* Records that came in with the hello are already in the reader. */
-        r = open_down(p, stats);
+        if (r >= 0)
+                r = open_down(p, stats);
 
         /* Work until every direction would block, then poll: on a busy
          * tunnel most rounds need no poll(2) at all. */

@@ -91,6 +91,11 @@ static int handshake_init(struct noise_handshake *hs, bool initiator, const uint
 
 int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
                     struct kairos_hello *hello, usec_t deadline) {
+        return tunnel_initiate_early(t, fd, psk, hello, deadline, -1);
+}
+
+int tunnel_initiate_early(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
+                          struct kairos_hello *hello, usec_t deadline, int early_fd) {
         struct noise_handshake hs;
         uint8_t msg[HANDSHAKE_MAX], payload[HANDSHAKE_MAX];
         size_t len = sizeof msg, plen = sizeof payload;
@@ -129,6 +134,18 @@ int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
         r = send_record(t, RECORD_CLIENT_HELLO, CLIENT_HELLO, strlen(CLIENT_HELLO), deadline);
         if (r < 0)
                 goto fail;
+        if (early_fd > 0) {
+                uint8_t early[RECORD_MAX_PAYLOAD];
+                ssize_t n = recv(early_fd, early, sizeof early, MSG_PEEK | MSG_DONTWAIT);
+
+                if (n > 0) {
+                        r = send_record(t, RECORD_DATA, early, (size_t) n, deadline);
+                        sodium_memzero(early, (size_t) n);
+                        if (r < 0)
+                                goto fail;
+                        t->early_sent = (size_t) n;
+                }
+        }
         r = recv_record(t, &type, &rp, &len, deadline);
         if (r < 0)
                 goto fail;

@@ -52,6 +52,9 @@ struct tunnel {
         /* Through a relay: acknowledge what arrives at once (TCP_QUICKACK),
          * see tunnel-pump.c. */
         bool quickack;
+        /* Bytes of the plaintext input already sent by tunnel_initiate_early(),
+         * still to be read past (they were only peeked at). */
+        size_t early_sent;
 };
 
 /* Both return 0 with t ready, or: -EBADMSG the peer does not hold the same
@@ -62,6 +65,14 @@ struct tunnel {
  * -EPROTO the peer broke the protocol. fd stays the caller's. */
 int tunnel_initiate(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
                     struct kairos_hello *hello, usec_t deadline);
+/* The same, and what early_fd (a socket; > 0) already holds is sent right
+ * behind the key confirmation, before the hello is waited for: the
+ * responder proved the secret with handshake 2, and an ssh client's banner
+ * then reaches the machine a round trip sooner. It is only peeked at:
+ * t->early_sent bytes, which tunnel_pump() reads past, so that a losing
+ * attempt of a race takes nothing from early_fd. */
+int tunnel_initiate_early(struct tunnel *t, int fd, const uint8_t psk[NOISE_KEY_SIZE],
+                          struct kairos_hello *hello, usec_t deadline, int early_fd);
 /* Returns when the initiator's key confirmation arrived; the caller sends
  * the hello with tunnel_send_hello() next. proven, if not NULL, is called
  * once the first handshake message has decrypted, before the answer is

@@ -26,8 +26,9 @@ INTEGRATION_TESTS = \
 	tests/integration/notify-https.sh \
 	tests/integration/auto-recovery-nspawn.sh \
 	tests/integration/unlock-agent.sh \
+	tests/integration/long-path.sh \
 	tests/integration/man-lint.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh tests/integration/tamper-proxy.py \
 	tests/integration/lib-recovery.sh tests/integration/lib-nspawn.sh \
-	tests/integration/lib-notify.sh tests/integration/https-sink.py
+	tests/integration/lib-notify.sh tests/integration/https-sink.py tests/integration/lib-delay.sh
