@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dial-curl.h"
+#include "dial-internal.h"
 #include "dial.h"
 #include "kdf.h"
 #include "macro.h"
@@ -23,59 +24,6 @@
  * hangs (a black-holed address, a proxy that never answers) holds up only
  * its own thread. The race outlives dial() until its last attempt has
  * noticed the cancellation, hence the reference count. */
-/* What a "busy" answer means; the attempt retries, as it does after any failure. */
-#define BUSY_TEXT "the machine is busy and refused us for now (too many connections wait there); retrying"
-/* What the machine's ROTATED record says (tunnel.h); no path will do. */
-#define ROTATED_TEXT "the machine says the token was rotated (kairos-recovery rotate)"
-#define MAX_ATTEMPTS (DIAL_MAX_DIRECT + KAIROS_TOKEN_MAX_ADDRESSES + DIAL_MAX_RELAYS + KAIROS_TOKEN_MAX_RELAYS + 1)
-
-struct race;
-
-struct attempt {
-        struct race *race;
-        enum dial_path path;
-        char host[256];
-        uint16_t port;
-        char label[300];
-        usec_t delay;
-        /* Relay attempts behind direct ones: start earlier than delay when
-         * by early no direct attempt has even a TCP connection. */
-        usec_t early;
-        bool tried; /* a direct attempt's first round is over (and failed) */
-        int fd; /* under race->lock, so that cancel can shut it down */
-};
-
-struct race {
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        unsigned refs, running;
-        volatile int cancel;
-        bool have_winner;
-        struct dial_result winner;
-        usec_t deadline, slot_wait;
-        uint8_t psk[KAIROS_PSK_SIZE];
-        char channels[KAIROS_RELAY_SLOTS][KAIROS_CHANNEL_HEX + 1];
-        char side[KAIROS_SIDE_HEX + 1];
-        void (*progress)(void *userdata, const char *line);
-        void *userdata;
-        bool stop_on_rejection;
-        int early_fd;
-        bool handshake_failed, interference, busy;
-        /* Set once a direct path said "not this token" when the caller
-         * asked to stop at that (dial_options.stop_on_rejection). */
-        bool rejected;
-        /* Set once the machine proved that the token was rotated (ROTATED,
-         * tunnel.h): authenticated, so dialing stops at once. */
-        bool rotated;
-        char last_error[600];
-        unsigned last_rank; /* how telling last_error is: cause_rank() */
-        /* For the relay's head start: a direct attempt has a TCP connection;
-         * how many direct attempts there are and how many failed a round. */
-        bool direct_connected;
-        unsigned n_direct, direct_failed;
-        size_t n_attempts;
-        struct attempt attempts[MAX_ATTEMPTS];
-};
 
 /* Attempt threads still running, across all races: a program waits for
  * them before it exits (dial_wait_idle()), so that none is cut off inside
@@ -132,7 +80,7 @@ static void race_unref(struct race *r) {
 }
 
 _printf_(2, 3)
-static void say(struct race *r, const char *fmt, ...) {
+void dial_say(struct race *r, const char *fmt, ...) {
         char line[512];
         va_list ap;
 
@@ -162,7 +110,7 @@ static unsigned cause_rank(int error, bool connected) {
 
 /* connected: the attempt had a TCP connection to the machine (or a pairing
  * at the relay) when it failed. */
-static void note_error_at(struct attempt *a, int error, bool connected, const char *what, char *last, size_t size) {
+void dial_note_error_at(struct attempt *a, int error, bool connected, const char *what, char *last, size_t size) {
         char line[600];
         unsigned rank = cause_rank(error, connected);
 
@@ -190,22 +138,22 @@ static void note_error_at(struct attempt *a, int error, bool connected, const ch
         pthread_mutex_unlock(&a->race->lock);
         /* Say it once, not at every retry. */
         if (strcmp(last, line)) {
-                say(a->race, "%s", line);
+                dial_say(a->race, "%s", line);
                 snprintf(last, size, "%s", line);
         }
 }
 
-static void note_error(struct attempt *a, int error, const char *what, char *last, size_t size) {
-        note_error_at(a, error, false, what, last, size);
+void dial_note_error(struct attempt *a, int error, const char *what, char *last, size_t size) {
+        dial_note_error_at(a, error, false, what, last, size);
 }
 
-static void set_fd(struct attempt *a, int fd) {
+void dial_set_fd(struct attempt *a, int fd) {
         pthread_mutex_lock(&a->race->lock);
         a->fd = fd;
         pthread_mutex_unlock(&a->race->lock);
 }
 
-static void drop_fd(struct attempt *a) {
+void dial_drop_fd(struct attempt *a) {
         int fd;
 
         pthread_mutex_lock(&a->race->lock);
@@ -217,7 +165,7 @@ static void drop_fd(struct attempt *a) {
 }
 
 /* Sleeps until the deadline or the cancellation; true if cancelled or past. */
-static bool pause_for(struct race *r, usec_t usec) {
+bool dial_pause_for(struct race *r, usec_t usec) {
         usec_t until = MIN(now_usec() + usec, r->deadline);
 
         pthread_mutex_lock(&r->lock);
@@ -235,7 +183,7 @@ static bool pause_for(struct race *r, usec_t usec) {
  * whole head start), or at once when every direct attempt has failed. A
  * direct path that connected keeps the whole head start for its handshake.
  * True if cancelled or past the deadline. */
-static bool head_start(struct race *r, struct attempt *a) {
+bool dial_head_start(struct race *r, struct attempt *a) {
         usec_t start = now_usec(), until = MIN(start + a->delay, r->deadline);
         bool done;
 
@@ -257,7 +205,7 @@ static bool head_start(struct race *r, struct attempt *a) {
         return done;
 }
 
-static void direct_progress(struct attempt *a, bool connected) {
+void dial_direct_progress(struct attempt *a, bool connected) {
         struct race *r = a->race;
 
         pthread_mutex_lock(&r->lock);
@@ -272,7 +220,7 @@ static void direct_progress(struct attempt *a, bool connected) {
 }
 
 /* The tunnel is up: the first to get here wins, the others close theirs. */
-static bool claim(struct attempt *a, struct tunnel *t, const struct kairos_hello *hello) {
+bool dial_claim(struct attempt *a, struct tunnel *t, const struct kairos_hello *hello) {
         struct race *r = a->race;
         bool won = false;
 
@@ -295,17 +243,17 @@ static bool claim(struct attempt *a, struct tunnel *t, const struct kairos_hello
                 if (n > 0)
                         (void) write_full(t->fd, buf, (size_t) n, now_usec() + 100 * USEC_PER_MSEC);
                 tunnel_done(t, false);
-                drop_fd(a);
+                dial_drop_fd(a);
         }
         sodium_memzero(t, sizeof *t);
         return won;
 }
 
 /* The end of an attempt's thread: its fd closed, the race told, let go. */
-static void attempt_finished(struct attempt *a) {
+void dial_attempt_finished(struct attempt *a) {
         struct race *r = a->race;
 
-        drop_fd(a);
+        dial_drop_fd(a);
         pthread_mutex_lock(&r->lock);
         r->running--;
         pthread_cond_broadcast(&r->cond);
@@ -318,169 +266,6 @@ static void attempt_finished(struct attempt *a) {
  * once, never held by Nagle until the peer's delayed ACK (40 ms at a time
  * with a record's tail left over; that took sftp through the bridge from
  * 130 to 45 MiB/s). Also for the handshake, written in several pieces. */
-static void set_nodelay(int fd) {
-        (void) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
-}
-
-static int connect_addr(const struct addrinfo *ai, usec_t deadline, struct attempt *a) {
-        int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-        int r, err = 0;
-        socklen_t len = sizeof err;
-
-        if (fd < 0)
-                return negative_errno();
-        set_fd(a, fd);
-        set_nodelay(fd);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
-                return negative_errno();
-        r = fd_wait(fd, POLLOUT, deadline);
-        if (r < 0)
-                return r;
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-                return negative_errno();
-        return err ? -err : fd;
-}
-
-static void *run_direct(void *userdata) {
-        struct attempt *a = userdata;
-        struct race *r = a->race;
-        char last[600] = "", port[8];
-
-        snprintf(port, sizeof port, "%u", a->port);
-        if (pause_for(r, a->delay))
-                goto done;
-        say(r, "trying %s", a->label);
-        while (!r->cancel && now_usec() < r->deadline) {
-                struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai = NULL;
-                int e = getaddrinfo(a->host, port, &hints, &ai);
-
-                if (e != 0) {
-                        note_error(a, -EHOSTUNREACH, gai_strerror(e), last, sizeof last);
-                        goto retry;
-                }
-                for (struct addrinfo *p = ai; p && !r->cancel; p = p->ai_next) {
-                        struct kairos_hello hello;
-                        struct tunnel t;
-                        int fd = connect_addr(p, MIN(r->deadline, now_usec() + 5 * USEC_PER_SEC), a);
-                        bool connected = fd >= 0;
-
-                        if (fd >= 0) {
-                                direct_progress(a, true);
-                                fd = tunnel_initiate_early(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC),
-                                                           r->early_fd);
-                        }
-                        if (fd >= 0) {
-                                freeaddrinfo(ai);
-                                claim(a, &t, &hello);
-                                goto done;
-                        }
-                        if (fd == -EKEYREVOKED) {
-                                note_error_at(a, fd, true, ROTATED_TEXT, last, sizeof last);
-                                drop_fd(a);
-                                freeaddrinfo(ai);
-                                goto done;
-                        }
-                        if (!r->cancel)
-                                note_error_at(a, fd, connected, fd == -EBADMSG || fd == -ECONNABORTED ?
-                                              "answered, but does not hold this token's secret (another machine, an old token, or interference)" :
-                                              fd == -EUSERS ? BUSY_TEXT :
-                                              connected && fd == -ETIMEDOUT ? "accepted the connection, then never answered the handshake" :
-                                              record_strerror(fd), last, sizeof last);
-                        drop_fd(a);
-                }
-                freeaddrinfo(ai);
-        retry:
-                direct_progress(a, false);
-                if (pause_for(r, USEC_PER_SEC))
-                        break;
-        }
-done:
-        attempt_finished(a);
-        return NULL;
-}
-
-static void *run_relay(void *userdata) {
-        struct attempt *a = userdata;
-        struct race *r = a->race;
-        char last[600] = "";
-        unsigned slot = randombytes_uniform(KAIROS_RELAY_SLOTS);
-
-        if (head_start(r, a))
-                goto done;
-        say(r, "trying %s", a->label);
-        while (!r->cancel && now_usec() < r->deadline) {
-                char err[300] = "";
-                struct kairos_hello hello;
-                struct tunnel t;
-                int fd, k;
-
-                fd = curl_dial(a->host, a->port, MIN(r->deadline - now_usec(), 10 * USEC_PER_SEC), &r->cancel,
-                               err, sizeof err);
-                if (fd < 0) {
-                        if (!r->cancel)
-                                note_error(a, fd, err, last, sizeof last);
-                        if (pause_for(r, USEC_PER_SEC))
-                                break;
-                        continue;
-                }
-                set_fd(a, fd);
-                set_nodelay(fd);
-                socket_set_keepalive(fd, 10, 5, 3);
-                /* What to tell if time runs out while we wait here. */
-                pthread_mutex_lock(&r->lock);
-                if (r->last_rank == 0) {
-                        snprintf(r->last_error, sizeof r->last_error, "%s: waiting for the recovery machine at the relay", a->label);
-                        r->last_rank = 1;
-                }
-                pthread_mutex_unlock(&r->lock);
-                k = relay_wait_paired(fd, r->channels[slot], r->side, MIN(r->deadline, now_usec() + r->slot_wait));
-                bool paired = k >= 0;
-                if (k >= 0)
-                        k = tunnel_initiate_early(&t, fd, r->psk, &hello, MIN(r->deadline, now_usec() + 10 * USEC_PER_SEC),
-                                                  r->early_fd);
-                if (k >= 0)
-                        t.quickack = true;
-                if (k >= 0 && claim(a, &t, &hello))
-                        goto done;
-                if (k >= 0 || r->cancel)
-                        goto done;
-                drop_fd(a);
-                if (paired && k == -EKEYREVOKED) {
-                        note_error(a, k, ROTATED_TEXT, last, sizeof last);
-                        goto done;
-                }
-                if (paired && k == -EUSERS)
-                        note_error(a, k, BUSY_TEXT, last, sizeof last);
-                else if (paired)
-                        /* Whatever went wrong after "ok" (garbage, a close, silence):
-                         * whoever paired with us does not hold the secret. */
-                        note_error(a, -ENOTCONN,
-                                   k == -ETIMEDOUT ? "paired, but no answer to the handshake: interference at the relay? Use the direct path, or rotate the token" :
-                                   "paired, but the handshake failed: interference at the relay? Use the direct path, or rotate the token",
-                                   last, sizeof last);
-                else if (k == -ECONNABORTED)
-                        /* Closed by the relay right after pairing: the waiter we
-                         * met had lost its way to the machine (a NAT that forgot
-                         * it, an address change). Pairing proves the channel,
-                         * so this is no wrong token: try the next slot. */
-                        note_error_at(a, -ECONNRESET, true, "paired with a stale waiter (its machine's side was gone); trying another slot",
-                                   last, sizeof last);
-                else if (k != -ECONNRESET && k != -ETIMEDOUT)
-                        note_error(a, k, k == -EBUSY || k == -EPROTO || k == -EBADMSG ? relay_strerror(k) : record_strerror(k),
-                                   last, sizeof last);
-                else
-                        note_error(a, k, "waiting for the recovery machine at the relay", last, sizeof last);
-                /* Another slot; a short pause so a relay closing at once is not hammered. */
-                slot = (slot + 1) % KAIROS_RELAY_SLOTS;
-                if (pause_for(r, k == -EUSERS ? 500 * USEC_PER_MSEC :
-                                 k == -ECONNRESET || k == -ECONNABORTED ? 50 * USEC_PER_MSEC : 0))
-                        break;
-        }
-done:
-        attempt_finished(a);
-        return NULL;
-}
-
 int dial_parse_direct(const char *s, char *host, size_t size, uint16_t *port) {
         char buf[300];
 
@@ -612,7 +397,7 @@ int dial(const struct dial_options *o, struct dial_result *res) {
                 r->running++;
                 pthread_mutex_unlock(&r->lock);
                 live_change(+1);
-                if (pthread_create(&th, &attr, a->path == DIAL_PATH_DIRECT ? run_direct : run_relay, a) != 0) {
+                if (pthread_create(&th, &attr, a->path == DIAL_PATH_DIRECT ? dial_run_direct : dial_run_relay, a) != 0) {
                         pthread_mutex_lock(&r->lock);
                         r->refs--;
                         r->running--;
