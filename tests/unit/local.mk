@@ -7,6 +7,7 @@ UNIT_TESTS = \
 	tests/unit/test-record \
 	tests/unit/test-hello \
 	tests/unit/test-tunnel \
+	tests/unit/test-tunnel-pump \
 	tests/unit/test-address-policy \
 	tests/unit/test-admission
 check_PROGRAMS += $(UNIT_TESTS)
@@ -27,7 +28,10 @@ tests_unit_test_token_LDADD = $(SHARED_LIBS) $(QRENCODE_LIBS)
 tests_unit_test_kdf_LDADD = $(SHARED_LIBS)
 tests_unit_test_record_LDADD = $(SHARED_LIBS)
 tests_unit_test_hello_LDADD = $(SHARED_LIBS)
+tests_unit_test_tunnel_SOURCES = tests/unit/test-tunnel.c tests/unit/tunnel-fixture.c tests/unit/tunnel-fixture.h
 tests_unit_test_tunnel_LDADD = $(SHARED_LIBS)
+tests_unit_test_tunnel_pump_SOURCES = tests/unit/test-tunnel-pump.c tests/unit/tunnel-fixture.c tests/unit/tunnel-fixture.h
+tests_unit_test_tunnel_pump_LDADD = $(SHARED_LIBS)
 tests_unit_test_address_policy_LDADD = $(SHARED_LIBS)
 # The daemon's admission policy, alone (no I/O in it).
 tests_unit_test_admission_SOURCES = tests/unit/test-admission.c src/recovery/admission.c src/recovery/admission.h
