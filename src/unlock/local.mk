@@ -13,6 +13,7 @@ kairos_unlock_SOURCES = \
 	$(UNLOCK_ASK_SOURCES) \
 	src/unlock/judge.c src/unlock/judge.h \
 	src/unlock/reply.c src/unlock/reply.h \
+	src/unlock/volume.c src/unlock/volume.h \
 	src/unlock/passphrase.c src/unlock/passphrase.h
 kairos_unlock_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/unlock
 kairos_unlock_LDADD = $(SHARED_LIBS)

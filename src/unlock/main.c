@@ -21,6 +21,7 @@
 #include "log.h"
 #include "passphrase.h"
 #include "reply.h"
+#include "volume.h"
 
 /* An answer counts as taken once the asker is gone and no new request came
  * for this long (judge.h). */
@@ -134,8 +135,9 @@ static enum unlock_outcome wait_outcome(int ifd, const struct ask_request *answe
         }
 }
 
-/* The journal's record of an answer's outcome: the volume, who, which path. */
-static void record(bool accepted, const struct ask_request *r, const char *whom) {
+/* The journal's record of an answer's outcome: the volume, who, which path;
+ * after a refusal, what the asker did next. */
+static void record(bool accepted, const struct ask_request *r, const char *whom, const char *then) {
         char f_id[ASK_ID_MAX + 16], f_peer[300];
         const char *peer = getenv("KAIROS_PEER");
         const char *fields[] = { f_id, f_peer, NULL };
@@ -148,7 +150,7 @@ static void record(bool accepted, const struct ask_request *r, const char *whom)
                            "%s unlocked by %s (kairos-unlock): the boot goes on.", what, whom);
         else
                 log_struct(LOG_WARNING, 0, MESSAGE_ID_UNLOCK_REFUSED, fields,
-                           "A wrong passphrase for %s from %s (kairos-unlock): asked again.", what, whom);
+                           "A wrong passphrase for %s from %s (kairos-unlock): %s.", what, whom, then);
 }
 
 static int unlock_one(int ifd, struct ask_request target, const char *whom) {
@@ -163,6 +165,10 @@ static int unlock_one(int ifd, struct ask_request target, const char *whom) {
                 struct watch w = { .inotify_fd = ifd, .target = &target };
                 struct ask_request again;
                 enum unlock_outcome o;
+                char volume[VOLUME_NAME_MAX];
+                /* Read while the asker runs: its end alone does not say
+                 * whether it opened the volume or gave up (volume.h). */
+                bool known_volume = volume_of_asker(target.pid, volume, sizeof volume) >= 0;
 
                 what = target.id[0] ? target.id : target.name;
                 printf("%s\n  %s\n", what, target.message[0] ? target.message : "(no message)");
@@ -211,13 +217,20 @@ static int unlock_one(int ifd, struct ask_request target, const char *whom) {
                 o = wait_outcome(ifd, &target, &again);
                 switch (o) {
                 case UNLOCK_ACCEPTED:
+                        if (known_volume && !volume_open(volume)) {
+                                printf("Not unlocked: %s ended without opening %s (the last allowed try was wrong?). "
+                                       "The boot waits for that disk; 'systemctl status systemd-cryptsetup@%s' "
+                                       "tells more.\n", what, volume, volume);
+                                record(false, &target, whom, "the asker gave up, the volume is not open");
+                                return EX_DATAERR;
+                        }
                         printf("Unlocked: %s took the passphrase. The boot goes on; the session ends when the "
                                "machine switches to its real root.\n", what);
-                        record(true, &target, whom);
+                        record(true, &target, whom, NULL);
                         return EX_OK;
                 case UNLOCK_REFUSED:
                         printf("Wrong passphrase: %s asks again.\n", what);
-                        record(false, &target, whom);
+                        record(false, &target, whom, "asked again");
                         refused_before = true;
                         target = again;
                         break;

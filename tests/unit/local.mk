@@ -40,6 +40,7 @@ tests_unit_test_admission_LDADD = $(SHARED_LIBS)
 # kairos-unlock's ask file parser, directory scan and judge.
 check_PROGRAMS += tests/unit/test-unlock
 TESTS += tests/unit/test-unlock
-tests_unit_test_unlock_SOURCES = tests/unit/test-unlock.c $(UNLOCK_ASK_SOURCES) src/unlock/judge.c src/unlock/judge.h
+tests_unit_test_unlock_SOURCES = tests/unit/test-unlock.c $(UNLOCK_ASK_SOURCES) src/unlock/judge.c src/unlock/judge.h \
+	src/unlock/volume.c src/unlock/volume.h
 tests_unit_test_unlock_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/src/unlock
 tests_unit_test_unlock_LDADD = $(SHARED_LIBS)

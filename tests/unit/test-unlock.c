@@ -14,6 +14,7 @@
 #include "ask-dir.h"
 #include "ask-file.h"
 #include "judge.h"
+#include "volume.h"
 #include "tap.h"
 
 static const char sample[] = "[Ask]\n"
@@ -211,8 +212,30 @@ static void test_judge(void) {
         tap_str_eq(unlock_outcome_to_string(UNLOCK_REFUSED), "refused", "outcome names");
 }
 
+/* Which volume an asker opens, from its command line: only
+ * systemd-cryptsetup's "attach NAME". */
+static void test_volume(void) {
+        static const char attach[] = "/usr/lib/systemd/systemd-cryptsetup\0attach\0root\0/dev/vda2\0none\0luks";
+        static const char ask[] = "systemd-ask-password\0--id=x\0Passphrase:";
+        static const char detach[] = "systemd-cryptsetup\0detach\0root";
+        static const char cut[] = "systemd-cryptsetup\0attach\0ro";
+        static const char slash[] = "systemd-cryptsetup\0attach\0../x\0";
+        char name[VOLUME_NAME_MAX];
+
+        tap_ok(volume_from_cmdline(attach, sizeof attach, name, sizeof name) == 0 && !strcmp(name, "root"),
+               "systemd-cryptsetup attach root ...: the volume is root");
+        tap_ok(volume_from_cmdline(ask, sizeof ask, name, sizeof name) == -ENOENT, "another asker names no volume");
+        tap_ok(volume_from_cmdline(detach, sizeof detach, name, sizeof name) == -ENOENT, "detach is not an unlock");
+        tap_ok(volume_from_cmdline(cut, sizeof cut - 1, name, sizeof name) == -ENOENT,
+               "a command line cut in its volume's name names none");
+        tap_ok(volume_from_cmdline(slash, sizeof slash, name, sizeof name) == -ENOENT, "a name with a slash is none");
+        tap_ok(volume_from_cmdline(attach, sizeof attach, name, 3) == -ENOENT, "a name longer than the buffer is none");
+        tap_ok(!volume_open("kairos-no-such-volume"), "a volume that no device-mapper device is called is not open");
+}
+
 int main(void) {
         test_parse();
+        test_volume();
         test_clean();
         test_live();
         test_scan();
