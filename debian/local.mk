@@ -13,4 +13,4 @@ EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules debi
 check-packages: all
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='tests/packages/installed.sh tests/packages/one-side.sh'
 .PHONY: check-packages
-EXTRA_DIST += tests/packages/installed.sh tests/packages/one-side.sh
+EXTRA_DIST += tests/packages/installed.sh tests/packages/one-side.sh tests/packages/lib-packages.sh

@@ -23,9 +23,7 @@
 [ "$(id -u)" = 0 ] || skip "needs root (debootstrap, systemd-nspawn, network namespaces)"
 need dpkg-buildpackage dh lintian debootstrap systemd-nspawn nsenter flock ip ssh sshpass
 
-CACHE="$builddir/tests/packages"
-BASE_TAR="$CACHE/bookworm-minbase.tar"
-mkdir -p "$CACHE"
+. "$(dirname "$0")/lib-packages.sh"
 
 # The packages, from a copy of what make dist ships: nothing is built in
 # (or left over in) the source tree.
@@ -53,41 +51,8 @@ dpkg-deb -c "$DEBS"/kairos-recovery_*.deb | grep -q 'bin/kairos-bridge' && fail 
 dpkg-deb -f "$DEBS"/kairos-recovery_*.deb Depends Pre-Depends Recommends | grep -q 'dracut\|initramfs-tools' &&
 	fail "kairos-recovery depends on an initramfs generator: $(dpkg-deb -f "$DEBS"/kairos-recovery_*.deb Depends)"
 
-# The fresh Debian 12 root, once (TESTING.md): minbase with systemd, the
-# host's Debian sources, package lists fetched, no getty on the console.
-mirror() {
-	sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1 | grep . ||
-		awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null | grep . ||
-		echo http://deb.debian.org/debian
-}
-(
-	flock 9
-	[ -s "$BASE_TAR" ] && exit 0
-	r="$CACHE/root.tmp"
-	rm -rf "$r"
-	echo "# debootstrapping a Debian 12 root for $BASE_TAR (once; about 2 minutes)" >&2
-	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$r" "$(mirror)" \
-		>"$WORK/debootstrap.log" 2>&1 || { tail -n 20 "$WORK/debootstrap.log" >&2; exit 1; }
-	ln -sf /dev/null "$r/etc/systemd/system/console-getty.service"
-	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-		rm -f "$r/etc/apt/sources.list"
-		cp /etc/apt/sources.list.d/debian.sources "$r/etc/apt/sources.list.d/"
-	fi
-	chroot "$r" apt-get update -q >"$WORK/apt-update.log" 2>&1 || { tail -n 20 "$WORK/apt-update.log" >&2; exit 1; }
-	tar -C "$r" -cf "$BASE_TAR.tmp" . && mv "$BASE_TAR.tmp" "$BASE_TAR" && rm -rf "$r"
-) 9>"$CACHE/bookworm-minbase.lock" || fail "cannot debootstrap the Debian 12 root (see debootstrap.log)"
+base_root
 
-# nspawn without machined leaves its cgroups beside itself: one container at
-# a time on this machine (lib-nspawn.sh's lock), cleaned up after each.
-nspawn_tidy() {
-	local d top
-	for d in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
-		for top in payload supervisor; do
-			[ -d "$d/$top" ] && find "$d/$top" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	return 0
-}
 # A command in ROOT (not booted), on this host's network (the archive).
 in_root() { # ROOT CMD...
 	local root=$1 rc=0

@@ -18,9 +18,7 @@
 [ "$(id -u)" = 0 ] || skip "needs root (debootstrap, systemd-nspawn)"
 need debootstrap systemd-nspawn flock readelf ldd make
 
-CACHE="$builddir/tests/packages"
-BASE_TAR="$CACHE/bookworm-minbase.tar"
-mkdir -p "$CACHE"
+. "$(dirname "$0")/lib-packages.sh"
 
 version=$(sed -n 's/^PACKAGE_VERSION=.\(.*\).$/\1/p' "$builddir/configure" 2>/dev/null || true)
 [ -n "$version" ] || version=$(sed -n 's/^AC_INIT(\[kairos\], \[\([^]]*\)\].*/\1/p' "$srcdir/configure.ac")
@@ -70,37 +68,8 @@ recovery_build=$!
 PIDS="$PIDS $recovery_build"
 
 # The workstation's side, in a root with the bridge's build group only.
-mirror() {
-	sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1 | grep . ||
-		awk '$1 == "deb" { print $2; exit }' /etc/apt/sources.list 2>/dev/null | grep . ||
-		echo http://deb.debian.org/debian
-}
-(
-	flock 9
-	[ -s "$BASE_TAR" ] && exit 0
-	r="$CACHE/root.tmp"
-	rm -rf "$r"
-	echo "# debootstrapping a Debian 12 root for $BASE_TAR (once; about 2 minutes)" >&2
-	debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus bookworm "$r" "$(mirror)" \
-		>"$WORK/debootstrap.log" 2>&1 || { tail -n 20 "$WORK/debootstrap.log" >&2; exit 1; }
-	ln -sf /dev/null "$r/etc/systemd/system/console-getty.service"
-	if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-		rm -f "$r/etc/apt/sources.list"
-		cp /etc/apt/sources.list.d/debian.sources "$r/etc/apt/sources.list.d/"
-	fi
-	chroot "$r" apt-get update -q >"$WORK/apt-update.log" 2>&1 || { tail -n 20 "$WORK/apt-update.log" >&2; exit 1; }
-	tar -C "$r" -cf "$BASE_TAR.tmp" . && mv "$BASE_TAR.tmp" "$BASE_TAR" && rm -rf "$r"
-) 9>"$CACHE/bookworm-minbase.lock" || fail "cannot debootstrap the Debian 12 root (see debootstrap.log)"
+base_root
 
-nspawn_tidy() {
-	local d top
-	for d in /sys/fs/cgroup/unified /sys/fs/cgroup/systemd; do
-		for top in payload supervisor; do
-			[ -d "$d/$top" ] && find "$d/$top" -depth -type d -exec rmdir {} \; 2>/dev/null
-		done
-	done
-	return 0
-}
 WS="$WORK/ws"
 in_ws() { # CMD...: in the root (not booted), on this host's network (the archive)
 	local rc=0
