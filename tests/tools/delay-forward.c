@@ -206,7 +206,8 @@ static void enqueue(struct dir *d, const char *buf, size_t len, bool eof) {
                 d->link_free = depart;
         }
         *k = (struct chunk) { .due = depart + delay_ns, .len = len, .eof = eof };
-        memcpy(k->data, buf, len);
+        if (len > 0) /* an EOF chunk has no data, and buf may be NULL */
+                memcpy(k->data, buf, len);
         /* Keep the order even if the clock's reading went backwards. */
         if (d->tail && k->due < d->tail->due)
                 k->due = d->tail->due;
