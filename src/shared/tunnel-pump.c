@@ -32,10 +32,15 @@
  * the other one. */
 #define ROUNDS_WITHOUT_POLL 16
 
+/* A read of ssh's connection shorter than this was a handshake or
+ * interactive packet: acknowledged at once (see fill_up()). */
+#define QUICKACK_BELOW 4096
+
 struct pump {
         struct tunnel *t;
         int in_fd, out_fd;
         bool out_is_socket, tunnel_is_socket;
+        bool in_is_tcp; /* the bridge's ssh connection: acknowledged at once */
         /* plain -> tunnel: slot i holds one record at up[i * RECORD_MAX_WIRE] */
         uint8_t up[(UP_RECORDS + 1) * RECORD_MAX_WIRE];
         struct iovec iov[UP_RECORDS + 1];
@@ -54,6 +59,13 @@ struct pump {
          * sleeps in poll(2) only after a round in which nothing moved. */
         uint64_t moved;
 };
+
+static bool fd_is_tcp(int fd) {
+        int protocol = 0;
+        socklen_t len = sizeof protocol;
+
+        return getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len) == 0 && protocol == IPPROTO_TCP;
+}
 
 static void end_output(int out_fd, int in_fd) {
         if (shutdown(out_fd, SHUT_WR) < 0 && errno == ENOTSOCK && out_fd != in_fd)
@@ -84,6 +96,14 @@ static int fill_up(struct pump *p, struct tunnel_stats *stats) {
         }
         p->moved++;
         p->in_ready = (size_t) k == UP_RECORDS * RECORD_MAX_PAYLOAD;
+        /* ssh leaves Nagle on without a pty: a small write (SERVICE_REQUEST
+         * right after NEWKEYS) waits until the one before is acknowledged,
+         * and our kernel delays that ACK while we have nothing to send back,
+         * until the reply to the earlier packet has crossed the path: a
+         * whole round trip lost (at 20 ms) or the 40 ms delayed-ACK timer.
+         * Linux leaves quick-ACK mode on its own, hence after every read. */
+        if (p->in_is_tcp)
+                (void) setsockopt(p->in_fd, IPPROTO_TCP, TCP_QUICKACK, &(int) { 1 }, sizeof(int));
 
         p->n_iov = p->iov_at = 0;
         for (size_t i = 0; (size_t) k > i * RECORD_MAX_PAYLOAD; i++) {
@@ -257,6 +277,7 @@ int tunnel_pump(struct tunnel *t, int in_fd, int out_fd, int stop_fd, struct tun
                 .out_fd = out_fd,
                 .out_is_socket = fd_is_socket(out_fd) > 0,
                 .tunnel_is_socket = fd_is_socket(t->fd) > 0,
+                .in_is_tcp = fd_is_tcp(in_fd),
                 .in_ready = true,
                 .tunnel_in_ready = true,
                 .tunnel_out_ready = true,

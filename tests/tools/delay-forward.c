@@ -5,7 +5,7 @@
  *
  *   delay-forward [--delay MS] [--rate BYTES/S] [--queue BYTES]
  *                 [--no-handshake] [--port-file FILE] [--control FILE]
- *                 LISTEN-ADDR:PORT TARGET-ADDR:PORT
+ *                 [--trace] LISTEN-ADDR:PORT TARGET-ADDR:PORT
  *
  * It accepts connections on LISTEN (port 0: a free one, written to
  * --port-file and to stdout) and connects each to TARGET. Every chunk read
@@ -30,8 +30,15 @@
  * order by construction (a fixed delay after a monotonic departure), so
  * the next deadline is the earliest head of all queues. SIGTERM ends it.
  *
- * --trace: a line on stderr for each chunk read (time, direction, size),
- * to count a protocol's round trips.
+ * --trace: a line on stderr for each chunk read, for counting a protocol's
+ * round trips (bench/long-path follows the chain of chunks back from the
+ * last one, each sent after the one delivered to its sender before it):
+ *   trace READ-MS CONN c|s BYTES DELIVER-MS [first=TEXT]
+ * READ-MS and DELIVER-MS on CLOCK_MONOTONIC (DELIVER-MS: when the chunk is
+ * due at the other side, the modelled TCP handshake included), CONN the
+ * connection's number, c a chunk from the side that connected to this
+ * forwarder, s one from the target; first=: the printable start of a
+ * connection's first chunk from its client (a relay's "please relay ...").
  *
  * --control FILE: on SIGHUP, "MS [RATE]" is read from FILE and applies to
  * what is read from then on, on every connection (a benchmark changes the
@@ -84,13 +91,14 @@ struct conn {
         bool connecting;        /* connect() in progress */
         bool dead;
         uint64_t die_at;        /* ns: close both (a reset passed on), 0 if not */
+        unsigned serial;        /* --trace: the connection's number */
+        bool traced_first;      /* --trace: its client's first chunk shown */
         struct dir d[2];        /* [0] client -> server, [1] server -> client */
 };
 
 static uint64_t delay_ns, rate, queue_max;
 static bool queue_fixed;
 static bool trace; /* --trace: each chunk read, to stderr */
-static uint64_t t_start;
 static const char *control_file;
 static volatile sig_atomic_t reload;
 static bool handshake = true;
@@ -98,6 +106,7 @@ static struct sockaddr_storage target;
 static socklen_t target_len;
 static struct conn *conns[MAX_CONNS];
 static int n_slots; /* conns[] is used below this */
+static unsigned n_accepted;
 static struct conn *fd_conn[MAX_FDS];
 static uint32_t fd_ev[MAX_FDS]; /* the epoll interest; FD_OFF: not in the set */
 #define FD_OFF UINT32_MAX
@@ -189,10 +198,24 @@ static void conn_free(int slot) {
         conns[slot] = NULL;
 }
 
-static void enqueue(struct dir *d, const char *buf, size_t len, bool eof) {
-        if (trace)
-                fprintf(stderr, "%.1f ms fd %d -> fd %d: %zu bytes%s\n", (double) (now_ns() - t_start) / 1e6, d->from, d->to,
-                        len, eof ? " (EOF)" : "");
+static void trace_chunk(struct conn *c, const struct dir *d, const char *buf, size_t len, uint64_t now,
+                        uint64_t due) {
+        bool from_client = d == &c->d[0];
+        /* Held until the modelled TCP handshake has connected the target. */
+        if (from_client && c->connect_at > due)
+                due = c->connect_at;
+        fprintf(stderr, "trace %.3f %u %c %zu %.3f", (double) now / 1e6, c->serial, from_client ? 'c' : 's', len,
+                (double) due / 1e6);
+        if (from_client && !c->traced_first && len > 0) {
+                c->traced_first = true;
+                fputs(" first=", stderr);
+                for (size_t i = 0; i < len && i < 100 && buf[i] >= 0x20 && buf[i] < 0x7f; i++)
+                        fputc(buf[i], stderr);
+        }
+        fputc('\n', stderr);
+}
+
+static void enqueue(struct conn *c, struct dir *d, const char *buf, size_t len, bool eof) {
         struct chunk *k = malloc(sizeof *k + len);
         if (!k) {
                 perror("delay-forward: malloc");
@@ -217,6 +240,8 @@ static void enqueue(struct dir *d, const char *buf, size_t len, bool eof) {
                 d->head = k;
         d->tail = k;
         d->held += len;
+        if (trace)
+                trace_chunk(c, d, buf, len, now, k->due);
 }
 
 /* A reset or an error on one side: the other side is closed once the
@@ -234,12 +259,12 @@ static void do_read(struct conn *c, struct dir *d) {
         for (int rounds = 0; rounds < 16 && !d->read_eof && d->held < queue_max; rounds++) {
                 ssize_t n = read(d->from, buf, want);
                 if (n > 0) {
-                        enqueue(d, buf, (size_t) n, false);
+                        enqueue(c, d, buf, (size_t) n, false);
                         if ((size_t) n < want)
                                 break;
                 } else if (n == 0) {
                         d->read_eof = true;
-                        enqueue(d, NULL, 0, true);
+                        enqueue(c, d, NULL, 0, true);
                 } else if (errno == EAGAIN || errno == EINTR) {
                         break;
                 } else {
@@ -316,6 +341,7 @@ static void on_accept(void) {
                 set_nodelay(fd);
                 c->client = fd;
                 c->server = -1;
+                c->serial = ++n_accepted;
                 c->d[0] = (struct dir) { .from = fd, .to = -1 };
                 c->d[1] = (struct dir) { .from = -1, .to = fd };
                 /* SYN one way, SYN-ACK back, ACK (with the first data) one way. */
@@ -469,7 +495,7 @@ static void read_control(void) {
 static void usage(int code) {
         fprintf(code ? stderr : stdout,
                 "Usage: delay-forward [--delay MS] [--rate BYTES/S] [--queue BYTES] [--no-handshake]\n"
-                "                     [--port-file FILE] [--control FILE] LISTEN-ADDR:PORT TARGET-ADDR:PORT\n"
+                "                     [--port-file FILE] [--control FILE] [--trace] LISTEN-ADDR:PORT TARGET-ADDR:PORT\n"
                 "Forwards TCP connections, each chunk MS ms later in each direction (a round\n"
                 "trip of 2 x MS), optionally at a rate. Prints the port it listens on.\n");
         exit(code);
@@ -516,7 +542,6 @@ int main(int argc, char **argv) {
                 return 64;
         }
         signal(SIGPIPE, SIG_IGN);
-        t_start = now_ns();
         lfd = listen_on(argv[optind], port_file);
         epfd = epoll_create1(EPOLL_CLOEXEC);
         tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);

@@ -2,11 +2,15 @@
 /* The tunnel's records after the handshake, over socketpairs, each end in
  * its own thread: 8 MiB each way at once through tunnel_pump, a tampered
  * record, many small records in one write, records right behind the hello,
- * and ssh's banner sent with the key confirmation (early data). */
+ * ssh's banner sent with the key confirmation (early data), and ssh's second
+ * small write not held back by Nagle against a delayed ACK. */
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -373,6 +377,108 @@ static void test_early_data(void) {
         close(sa[0]), close(sa[1]), close(sb[0]), close(sb[1]);
 }
 
+/* ---- Nagle against a delayed ACK ---- */
+
+/* A loopback TCP connection, as ssh's to the bridge: [0] ssh's end (Nagle
+ * on, as ssh leaves it without a pty), [1] the bridge's (TCP_NODELAY). */
+static int tcp_pair(int sv[2]) {
+        struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        socklen_t len = sizeof a;
+        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+        if (l < 0 || bind(l, (struct sockaddr *) &a, sizeof a) < 0 || listen(l, 1) < 0 ||
+            getsockname(l, (struct sockaddr *) &a, &len) < 0)
+                return -errno;
+        sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (sv[0] < 0 || connect(sv[0], (struct sockaddr *) &a, sizeof a) < 0)
+                return -errno;
+        sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+        close(l);
+        if (sv[1] < 0)
+                return -errno;
+        (void) setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
+        return 0;
+}
+
+static int compare_double(const void *a, const void *b) {
+        double x = *(const double *) a, y = *(const double *) b;
+        return (x > y) - (x < y);
+}
+
+static int read_exactly(int fd, void *buf, size_t len) {
+        for (size_t at = 0; at < len;) {
+                ssize_t k = read(fd, (uint8_t *) buf + at, len - at);
+                if (k <= 0)
+                        return k < 0 ? -errno : -EPIPE;
+                at += (size_t) k;
+        }
+        return 0;
+}
+
+/* The pattern of an SSH key exchange (NEWKEYS, then SERVICE_REQUEST): the
+ * machine's answer arrives, ssh writes two small packets at once. ssh's
+ * kernel sends the second only when the first is acknowledged; had the
+ * bridge's kernel delayed that ACK (it does after it has just written to
+ * ssh), the second would wait 40 ms, or a round trip of the path for the
+ * next answer. The pump acknowledges small reads at once: the machine gets
+ * the second packet right behind the first. */
+static void test_nagle(void) {
+        struct responder res;
+        struct tunnel ini;
+        static struct kairos_hello got;
+        struct pump_arg pa, pb;
+        pthread_t th[2];
+        uint8_t psk[NOISE_KEY_SIZE], buf[256] = {};
+        int ssh[2] = { -EBADF, -EBADF }, machine[2], r;
+        double gap[8] = {}, median;
+        int n = 0;
+
+        randombytes_buf(psk, sizeof psk);
+        r = handshake(psk, psk, &ini, &got, &res);
+        if (!tap_ok(r == 0 && res.r == 0, "a tunnel for the Nagle check is established (got %d and %d)", r, res.r))
+                return;
+        r = tcp_pair(ssh);
+        if (!tap_ok(r == 0, "a loopback TCP connection in place of ssh's (%d)", r))
+                return;
+        pair(machine);
+        pa = (struct pump_arg) { .t = &ini, .plain = ssh[1] };
+        pb = (struct pump_arg) { .t = &res.t, .plain = machine[1] };
+        start(&th[0], pump, &pa);
+        start(&th[1], pump, &pb);
+        for (int i = 0; i < 8 && r == 0; i++) {
+                usec_t first;
+
+                r = write(machine[0], buf, 200) == 200 ? 0 : -EIO;
+                if (r == 0)
+                        r = read_exactly(ssh[0], buf, 200);
+                if (r == 0)
+                        r = write(ssh[0], buf, 16) == 16 && write(ssh[0], buf, 44) == 44 ? 0 : -EIO;
+                if (r == 0)
+                        r = read_exactly(machine[0], buf, 16);
+                first = now_usec();
+                if (r == 0)
+                        r = read_exactly(machine[0], buf, 44);
+                if (r == 0 && i > 0) /* the first comes before any ACK was delayed */
+                        gap[n++] = (double) (now_usec() - first) / 1000.0;
+                usleep(20000); /* the path, before the next answer */
+        }
+        /* The median of the rounds: a stall is in every one, a busy
+         * machine's scheduling delay in a few. */
+        qsort(gap, (size_t) n, sizeof gap[0], compare_double);
+        median = n > 0 ? gap[n / 2] : 0;
+        tap_ok(r == 0 && n == 7 && median < 20.0,
+               "two small writes of ssh right after an answer: the second reaches the machine %.1f ms after the first "
+               "(median of %d; under 20: not held by Nagle against a delayed ACK, 40 ms) (%d)", median, n, r);
+        shutdown(ssh[0], SHUT_WR);
+        shutdown(machine[0], SHUT_WR);
+        for (int i = 0; i < 2; i++)
+                pthread_join(th[i], NULL);
+        tunnel_done(&ini, true);
+        tunnel_done(&res.t, true);
+        for (int i = 0; i < 2; i++)
+                close(ssh[i]), close(machine[i]);
+}
+
 int main(void) {
         fixture_init("test-tunnel-pump");
         test_pump();
@@ -380,5 +486,6 @@ int main(void) {
         test_pump_small_records();
         test_records_with_hello();
         test_early_data();
+        test_nagle();
         return tap_done();
 }
