@@ -3,6 +3,7 @@ if BUILD_BRIDGE
 bin_PROGRAMS += kairos-bridge
 kairos_bridge_SOURCES = \
 	src/bridge/main.c \
+	src/bridge/cli.c src/bridge/cli.h \
 	src/bridge/serve.c src/bridge/serve.h \
 	src/bridge/known-hosts.c src/bridge/known-hosts.h \
 	src/bridge/events.c src/bridge/events.h \
