@@ -3,7 +3,7 @@
 # root is a LUKS2 volume, and an initramfs made by dracut with its crypt
 # module and kairos. The real root is a small systemd system (the same
 # initramfs' files, booted as a normal system) with a unit that writes
-# markers to the serial console and powers off. One image, two boots:
+# markers to the serial console and reboots (ending qemu). One image, two boots:
 #  1. Unlock=yes in /etc/kairos/recovery.conf (copied into the initramfs):
 #     while systemd-cryptsetup asks for the passphrase, the QR code appears
 #     on the serial console; the bridge reads it from there (zbarimg), a
@@ -67,8 +67,6 @@ After=systemd-journald.service
 [Service]
 Type=oneshot
 ExecStart=/bin/sh /etc/kairos-marker.sh
-SuccessAction=poweroff-immediate
-FailureAction=poweroff-immediate
 UNIT
 cat >"$ROOT/etc/kairos-marker.sh" <<SCRIPT
 exec >/dev/console 2>&1
@@ -85,6 +83,9 @@ echo "KAIROS-MARKER runtime directory \$([ -e /run/kairos-recovery ] && echo pre
 echo "KAIROS-MARKER addresses [\$(ip -4 -o addr show scope global | sed 's/.* inet \([^ ]*\).*/\1/' | tr '\n' ' ')]"
 journalctl -b -q --no-pager -o cat MESSAGE_ID=$UNLOCKED_ID | sed 's/^/KAIROS-MARKER journal: /'
 echo "KAIROS-MARKER done"
+# qemu runs with -no-reboot: a reboot ends it. (SuccessAction=poweroff-immediate
+# left qemu running: no power-off happened in 60 s.)
+systemctl reboot --force --force
 SCRIPT
 luks_root_image "$WORK/root.img" "$ROOT" "$RIGHT"
 echo "# LUKS2 root image ($(($(stat -c %s "$WORK/root.img") / 1048576)) MiB, UUID $LUKS_UUID) ready after $(($(date +%s) - T0)) s"
@@ -137,8 +138,9 @@ real_root() { # NAME
 		fail "/run/kairos-recovery (the token) reached the real root"
 	grep -qx "KAIROS-MARKER addresses \[\]" "$WORK/markers-$1.txt" ||
 		fail "the initramfs network reached the real root: $(grep addresses "$WORK/markers-$1.txt")"
-	# The marker unit powers off; qemu is stopped anyway, the markers said all.
-	wait_until 60 "qemu to power off" sh -c "! kill -0 $QEMU_PID 2>/dev/null" || kill "$QEMU_PID" 2>/dev/null || true
+	# The marker script reboots, which ends qemu; it is stopped anyway, the
+	# markers said all.
+	wait_until 60 "qemu to end" sh -c "! kill -0 $QEMU_PID 2>/dev/null" || kill "$QEMU_PID" 2>/dev/null || true
 	wait "$QEMU_PID" 2>/dev/null || true
 	kill -TERM "$BRIDGE_PID" 2>/dev/null || true
 	wait "$BRIDGE_PID" 2>/dev/null || true
