@@ -25,6 +25,16 @@ for dir in /etc/systemd/system /usr/lib/systemd/system /lib/systemd/system; do
 	if [ -e "$dir/kairos-recovery.target" ]; then
 		mkdir -p "$early"
 		ln -sf "$dir/kairos-recovery.target" "$early/initrd.target"
+		# The alias brings initrd.target's wants with it, dracut's steps
+		# toward the root file system among them. They run once the
+		# initqueue is done (the network up and the root device there), and
+		# none has work in recovery mode, where the root is never mounted
+		# nor switched to (pre-pivot's hooks hand plymouth over to the new
+		# root, for one). That the target does not wait for them, or for the
+		# root device, is kairos-recovery-initrd.conf's DefaultDependencies=no.
+		for unit in dracut-pre-mount.service dracut-mount.service dracut-pre-pivot.service; do
+			ln -sf /dev/null "$early/$unit"
+		done
 		exit 0
 	fi
 done

@@ -115,11 +115,16 @@ ssh_check() {
 	[ -n "$cmd" ] || fail "the bridge printed no ssh command"
 	# shellcheck disable=SC2086
 	out=$(sshpass -p "$pw" $cmd -o StrictHostKeyChecking=yes -o ConnectTimeout=120 \
-		'cat /proc/cmdline; systemctl is-active kairos-recovery; systemctl is-active kairos-recovery-shell@tty2' 2>"$WORK/ssh.err") ||
+		'cat /proc/cmdline; systemctl is-active kairos-recovery; systemctl is-active kairos-recovery-shell@tty2;
+		 systemctl is-active kairos-recovery.target; systemctl list-jobs --no-legend | tr "\n" ";"; echo' 2>"$WORK/ssh.err") ||
 		boot_fail "ssh through the bridge failed: $(cat "$WORK/ssh.err")"
 	[ "$(echo "$out" | sed -n 1p)" = "$CMDLINE" ] || fail "the guest's /proc/cmdline is '$(echo "$out" | sed -n 1p)', the GRUB entry's '$CMDLINE'"
 	[ "$(echo "$out" | sed -n 2p)" = active ] || fail "systemctl is-active kairos-recovery said '$(echo "$out" | sed -n 2p)'"
 	[ "$(echo "$out" | sed -n 3p)" = active ] || fail "the local shell on tty2 is '$(echo "$out" | sed -n 3p)', not active"
+	# The boot is done: nothing of the initramfs' own boot (the root file
+	# system it never mounts) holds the target back.
+	[ "$(echo "$out" | sed -n 4p)" = active ] ||
+		fail "kairos-recovery.target is '$(echo "$out" | sed -n 4p)', not active; jobs: $(echo "$out" | sed -n 5p)"
 }
 
 start_boot_bridge() { # LOG ARGS...
