@@ -101,8 +101,10 @@ static int fill_up(struct pump *p, struct tunnel_stats *stats) {
          * and our kernel delays that ACK while we have nothing to send back,
          * until the reply to the earlier packet has crossed the path: a
          * whole round trip lost (at 20 ms) or the 40 ms delayed-ACK timer.
-         * Linux leaves quick-ACK mode on its own, hence after every read. */
-        if (p->in_is_tcp)
+         * Linux leaves quick-ACK mode on its own, hence after every small
+         * read; not after large ones: a bulk upload acknowledged at every
+         * read went 4-6 % slower. */
+        if (p->in_is_tcp && k < QUICKACK_BELOW)
                 (void) setsockopt(p->in_fd, IPPROTO_TCP, TCP_QUICKACK, &(int) { 1 }, sizeof(int));
 
         p->n_iov = p->iov_at = 0;
