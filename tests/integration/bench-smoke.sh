@@ -28,10 +28,14 @@ for m in "bridge start to reachable, direct path" "bridge start to reachable, re
 	"sftp ratio bridge relay / sshd" "daemon start-up, exec to READY=1" "daemon main process idle, PSS" \
 	"session helper, private memory" "sftp ratio daemon's plain SSH / sshd" "tunnel throughput ratio tunnel / raw relay" \
 	"relay churn: helpers started in" "QR photos read by kairos / zbarimg" \
-	"round trips, bridge start to shell prompt, direct, 100 ms RTT" "round trips, further ssh to shell prompt, direct, 100 ms RTT" \
-	"round trips, bridge start to shell prompt, relay, 100 ms RTT" "round trips, further ssh to shell prompt, relay, 100 ms RTT" \
-	"round trips, further ssh to shell prompt, direct, 20 ms RTT" "keystroke echo beyond the RTT, bridge direct" \
-	"keystroke echo beyond the RTT, bridge relay" "sftp put 2 MiB ratio bridge direct / sshd" "sftp get 2 MiB ratio bridge direct / sshd"; do
+	"round trips on the wire, bridge start to shell prompt, direct, 100 ms RTT" \
+	"round trips on the wire, further ssh to shell prompt, direct, 100 ms RTT" \
+	"round trips on the wire, bridge start to shell prompt, relay, 100 ms RTT" \
+	"round trips on the wire, further ssh to shell prompt, relay, 100 ms RTT" \
+	"round trips on the wire, further ssh to shell prompt, direct, 20 ms RTT" \
+	"keystroke echo beyond the path's own round trip, bridge direct" \
+	"keystroke echo beyond the path's own round trip, bridge relay" "sftp put 2 MiB ratio bridge direct / sshd" \
+	"sftp get 2 MiB ratio bridge direct / sshd"; do
 	line=$(grep -F -- "$m" "$WORK/table") || fail "metric '$m' missing from bench/run's table"
 	echo "$line" | grep -qE '  -?[0-9]+(\.[0-9]+)?  ' || fail "metric '$m' has no measured number: $line"
 done
