@@ -384,18 +384,19 @@ static void test_early_data(void) {
 static int tcp_pair(int sv[2]) {
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         socklen_t len = sizeof a;
-        int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), c = -EBADF;
 
         if (l < 0 || bind(l, (struct sockaddr *) &a, sizeof a) < 0 || listen(l, 1) < 0 ||
             getsockname(l, (struct sockaddr *) &a, &len) < 0)
                 return -errno;
-        sv[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (sv[0] < 0 || connect(sv[0], (struct sockaddr *) &a, sizeof a) < 0)
+        c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (c < 0 || connect(c, (struct sockaddr *) &a, sizeof a) < 0)
                 return -errno;
         sv[1] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-        close(l);
         if (sv[1] < 0)
                 return -errno;
+        sv[0] = c;
+        c = -EBADF;
         (void) setsockopt(sv[1], IPPROTO_TCP, TCP_NODELAY, &(int) { 1 }, sizeof(int));
         return 0;
 }
